@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app, GraphQL schema, authentication, one package per feature."""

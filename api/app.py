@@ -1,0 +1,139 @@
+"""The FastAPI application: lifespan (database client, indexes), middleware, routes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pymongo.monitoring import CommandListener
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from core.logging import new_request_id, request_id_var
+from core.settings import Settings
+from store.client import Store
+from store.indexes import ensure_indexes
+
+from . import health
+from .auth.verifier import TokenVerifier, build_verifier
+from .context import Context, authenticate, bearer_token, locale_from_header
+from .indexes import all_index_specs
+from .loaders import Loaders
+from .persisted import PersistedQueries
+from .router import JobuniversGraphQLRouter
+from .schema import build_schema
+
+access_log = logging.getLogger("api.access")
+
+
+class RequestIdMiddleware:
+    """Gives every HTTP request and websocket an id (or keeps a well-formed X-Request-ID),
+    returns it in the response header and writes one access line without query strings."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if incoming.isalnum() and 8 <= len(incoming) <= 64 else new_request_id()
+        scope.setdefault("state", {})["request_id"] = rid
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = {"code": 0}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope.get("method", "WS"),
+                    "path": scope.get("path"),
+                    "status": status["code"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    command_listeners: Sequence[CommandListener] = (),
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    settings.check_runnable()
+    token_verifier = verifier or build_verifier(settings)
+    persisted = PersistedQueries.load()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(
+            settings.effective_mongodb_uri,
+            settings.database_name,
+            server_selection_timeout_ms=settings.server_selection_timeout_ms,
+            event_listeners=command_listeners,
+        )
+        app.state.store = store
+        app.state.readiness_checks = {
+            "database": lambda: store.ping(settings.readiness_timeout_s),
+        }
+        try:
+            await ensure_indexes(store.db, all_index_specs())
+            yield
+        finally:
+            await store.close()
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        headers = connection.headers
+        rid = connection.scope.get("state", {}).get("request_id") or new_request_id()
+        store: Store = connection.app.state.store
+        ctx = Context(
+            settings=settings,
+            db=store.db,
+            verifier=token_verifier,
+            loaders=Loaders.create(store.db),
+            request_id=rid,
+            locale=locale_from_header(headers.get("accept-language")),
+        )
+        if connection.scope["type"] == "http":
+            ctx.auth = await authenticate(
+                token_verifier, bearer_token(headers.get("authorization"))
+            )
+        return ctx
+
+    app = FastAPI(
+        title="Jobunivers",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    graphql = JobuniversGraphQLRouter(
+        build_schema(settings),
+        settings=settings,
+        persisted=persisted,
+        path="/graphql",
+        graphql_ide="graphiql" if settings.graphiql else None,
+        context_getter=get_context,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        allowed_origins=settings.allowed_origins,
+    )
+    app.include_router(graphql)
+    app.include_router(health.router)
+    app.add_middleware(RequestIdMiddleware)
+    return app

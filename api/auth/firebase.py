@@ -1,0 +1,74 @@
+"""Firebase ID tokens, verified by firebase-admin with revocation checks.
+
+``verify_id_token(check_revoked=True)`` also looks the user up, so disabled users and revoked
+sessions are refused. firebase-admin is synchronous; it runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import firebase_admin
+from firebase_admin import auth, credentials
+
+from core.errors import Unauthenticated
+from core.settings import Settings
+
+from .actor import Actor
+from .claims import actor_from_claims
+
+APP_NAME = "jobunivers-auth"
+
+
+def firebase_app(settings: Settings) -> firebase_admin.App:
+    try:
+        return firebase_admin.get_app(APP_NAME)
+    except ValueError:
+        pass
+    cred = (
+        credentials.Certificate(str(settings.firebase_credentials))
+        if settings.firebase_credentials
+        else None
+    )
+    options = {"projectId": settings.firebase_project_id} if settings.firebase_project_id else {}
+    if cred is None:
+        # Without a service account (only the Auth emulator in tests): firebase-admin then
+        # talks to the emulator with its own placeholder credentials.
+        cred = credentials.ApplicationDefault()
+    return firebase_admin.initialize_app(cred, options, name=APP_NAME)
+
+
+class FirebaseTokenVerifier:
+    def __init__(self, app: firebase_admin.App) -> None:
+        self._app = app
+
+    async def verify(self, token: str) -> Actor:
+        try:
+            claims = await asyncio.to_thread(
+                auth.verify_id_token, token, app=self._app, check_revoked=True
+            )
+        except auth.RevokedIdTokenError:
+            raise Unauthenticated(
+                "Din session er afsluttet. Log ind igen.",
+                "Your session was revoked. Please sign in again.",
+                extensions={"reason": "TOKEN_REVOKED"},
+            ) from None
+        except auth.UserDisabledError:
+            raise Unauthenticated(
+                "Din konto er spærret. Kontakt dit jobcenter.",
+                "Your account is disabled. Please contact your job centre.",
+                extensions={"reason": "USER_DISABLED"},
+            ) from None
+        except auth.ExpiredIdTokenError:
+            raise Unauthenticated(
+                "Din session er udløbet. Log ind igen.",
+                "Your session has expired. Please sign in again.",
+                extensions={"reason": "TOKEN_EXPIRED"},
+            ) from None
+        except (auth.InvalidIdTokenError, ValueError):
+            raise Unauthenticated(
+                "Dit login-token er ugyldigt.",
+                "Your sign-in token is invalid.",
+                extensions={"reason": "TOKEN_INVALID"},
+            ) from None
+        return actor_from_claims(claims["uid"], claims)

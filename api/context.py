@@ -1,0 +1,78 @@
+"""The per-request GraphQL context: who is calling, their locale, the database and DataLoaders.
+
+A new Context (and so new DataLoaders) is made for every HTTP request and every websocket
+connection, so cached loads never leak between users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pymongo.asynchronous.database import AsyncDatabase
+from strawberry.fastapi import BaseContext
+
+from core.errors import DomainError, Unauthenticated
+from core.settings import Settings
+
+from .auth.actor import Actor
+from .auth.verifier import TokenVerifier
+
+if TYPE_CHECKING:
+    from .loaders import Loaders
+
+
+@dataclass
+class AuthResult:
+    actor: Actor | None = None
+    error: DomainError | None = None  # a token was given but refused
+
+
+def locale_from_header(accept_language: str | None) -> str:
+    """Danish unless the client asks for English first."""
+    if accept_language and accept_language.strip().lower().startswith("en"):
+        return "en"
+    return "da"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate(verifier: TokenVerifier, token: str | None) -> AuthResult:
+    if token is None:
+        return AuthResult()
+    try:
+        return AuthResult(actor=await verifier.verify(token))
+    except DomainError as e:
+        return AuthResult(error=e)
+
+
+@dataclass(kw_only=True)
+class Context(BaseContext):
+    settings: Settings
+    db: AsyncDatabase
+    verifier: TokenVerifier
+    loaders: Loaders
+    request_id: str
+    locale: str = "da"
+    auth: AuthResult = field(default_factory=AuthResult)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.auth.actor
+
+    def require_actor(self) -> Actor:
+        if self.auth.actor is not None:
+            return self.auth.actor
+        if self.auth.error is not None:
+            raise self.auth.error
+        raise Unauthenticated()

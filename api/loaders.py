@@ -1,0 +1,26 @@
+"""All DataLoaders of one request, built together so every feature finds its loaders in
+``info.context.loaders``. One loader per access pattern; each batches into one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo.asynchronous.database import AsyncDatabase
+from strawberry.dataloader import DataLoader
+
+from .viewer import loaders as viewer_loaders
+
+
+@dataclass(frozen=True)
+class Loaders:
+    company_by_cvr: DataLoader
+    citizen_by_id: DataLoader
+    employer_by_id: DataLoader
+
+    @classmethod
+    def create(cls, db: AsyncDatabase) -> Loaders:
+        return cls(
+            company_by_cvr=viewer_loaders.company_by_cvr(db),
+            citizen_by_id=viewer_loaders.citizen_by_id(db),
+            employer_by_id=viewer_loaders.employer_by_id(db),
+        )

@@ -1,0 +1,1 @@
+"""`viewer`: the authenticated account, its role and (for employers) its company."""

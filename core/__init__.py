@@ -1,0 +1,1 @@
+"""Cross-cutting basics shared by every package: settings, domain errors, logging."""

@@ -1,0 +1,18 @@
+"""CVR numbers: 8 digits whose weighted sum (weights 2,7,6,5,4,3,2,1) is divisible by 11."""
+
+from __future__ import annotations
+
+_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
+
+
+def is_valid_cvr(value: str) -> bool:
+    if len(value) != 8 or not value.isdigit() or value[0] == "0":
+        return False
+    return sum(int(d) * w for d, w in zip(value, _WEIGHTS, strict=True)) % 11 == 0
+
+
+def complete_cvr(first_seven: str) -> str | None:
+    """The valid CVR that starts with these seven digits, or None when no check digit fits."""
+    partial = sum(int(d) * w for d, w in zip(first_seven, _WEIGHTS[:7], strict=True))
+    check = (-partial) % 11
+    return None if check == 10 else first_seven + str(check)

@@ -1,0 +1,156 @@
+"""The one configuration class. Nothing else in the code base reads ``os.environ``.
+
+Every field can be set with an environment variable prefixed ``JOBUNIVERS_`` (for example
+``JOBUNIVERS_MODE=production``). A few well-known variables are also read under their usual
+names: ``MONGODB_URI``, ``GOOGLE_APPLICATION_CREDENTIALS`` and ``FIREBASE_AUTH_EMULATOR_HOST``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["local", "production"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run in the chosen mode; the message says what to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JOBUNIVERS_", env_file=None, extra="ignore", validate_default=True
+    )
+
+    mode: Mode = "local"
+
+    # --- database -------------------------------------------------------------------------
+    mongodb_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("JOBUNIVERS_MONGODB_URI", "MONGODB_URI")
+    )
+    database_name: str = "jobunivers"
+    data_dir: Path = PROJECT_ROOT / "var"
+    embedded_db_host: str = "127.0.0.1"
+    embedded_db_port: int = 27018
+    embedded_db_cache_size: str = "512M"
+    server_selection_timeout_ms: int = 5000
+    readiness_timeout_s: float = 2.0
+
+    # --- HTTP ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool | None = None  # default: on in local mode, off in production
+    introspection: bool | None = None  # default: on in local mode, off in production
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    # --- GraphQL limits -------------------------------------------------------------------
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    parser_cache_size: int = 512
+    validation_cache_size: int = 512
+    persisted_queries_only: bool = False
+
+    # --- authentication -------------------------------------------------------------------
+    auth_provider: Literal["local", "firebase"] | None = None  # default follows the mode
+    local_token_secret: SecretStr | None = None  # default: generated once into data_dir
+    local_token_ttl_hours: int = 12
+    firebase_project_id: str | None = None
+    firebase_credentials: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "JOBUNIVERS_FIREBASE_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"
+        ),
+    )
+    # firebase-admin reads this itself and then skips token signature checks; we read it only
+    # to refuse production start-up while it is set.
+    firebase_auth_emulator_host: str | None = Field(
+        default=None, validation_alias="FIREBASE_AUTH_EMULATOR_HOST"
+    )
+
+    # --- push -----------------------------------------------------------------------------
+    push_transport: Literal["local", "fcm"] | None = None  # default follows the mode
+    worker_poll_interval_s: float = 1.0
+
+    # --- logging --------------------------------------------------------------------------
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _fill_mode_defaults(self) -> Settings:
+        local = self.mode == "local"
+        if self.graphiql is None:
+            self.graphiql = local
+        if self.introspection is None:
+            self.introspection = local
+        if self.auth_provider is None:
+            self.auth_provider = "local" if local else "firebase"
+        if self.push_transport is None:
+            self.push_transport = "local" if local else "fcm"
+        return self
+
+    # ---------------------------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def uses_embedded_db(self) -> bool:
+        return self.mongodb_uri is None
+
+    @property
+    def embedded_db_path(self) -> Path:
+        return self.data_dir / "db"
+
+    @property
+    def effective_mongodb_uri(self) -> str:
+        if self.mongodb_uri:
+            return self.mongodb_uri
+        return f"mongodb://{self.embedded_db_host}:{self.embedded_db_port}/"
+
+    def check_runnable(self) -> None:
+        """Refuse configurations that would be unsafe; called before anything starts."""
+        if not self.is_production:
+            return
+        problems: list[str] = []
+        if not self.mongodb_uri:
+            problems.append("production needs MONGODB_URI (a MongoDB replica set)")
+        if self.firebase_credentials is None:
+            problems.append(
+                "production needs Firebase service-account credentials "
+                "(JOBUNIVERS_FIREBASE_CREDENTIALS or GOOGLE_APPLICATION_CREDENTIALS)"
+            )
+        elif not self.firebase_credentials.is_file():
+            problems.append(f"Firebase credentials file not found: {self.firebase_credentials}")
+        if self.firebase_auth_emulator_host:
+            problems.append(
+                "FIREBASE_AUTH_EMULATOR_HOST is set: firebase-admin would accept unsigned "
+                "tokens; unset it in production"
+            )
+        if self.auth_provider != "firebase":
+            problems.append("production must verify Firebase ID tokens (auth_provider=firebase)")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+    def resolved_local_token_secret(self) -> str:
+        """The HS256 secret for local dev tokens, generated once and kept under data_dir."""
+        if self.local_token_secret is not None:
+            return self.local_token_secret.get_secret_value()
+        path = self.data_dir / "dev-token-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Composition root: the `jobunivers` command line and the `make run` supervisor."""

@@ -1,0 +1,207 @@
+"""`jobunivers`: the one command-line entry point.
+
+jobunivers run            everything for local development (what `make run` calls)
+jobunivers serve          the API (GraphQL on /graphql, /healthz, /readyz)
+jobunivers worker         the push worker
+jobunivers db             the embedded database in the foreground
+jobunivers seed           demo data
+jobunivers token          a local dev token
+jobunivers export-schema  the mobile contract files (--check compares instead)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import timedelta
+
+import typer
+from rich.console import Console
+
+from core.cvr import is_valid_cvr
+from core.logging import configure_logging
+from core.settings import ConfigurationError, Settings, get_settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        settings.check_runnable()
+    except ConfigurationError as e:
+        console.print(f"[red]Configuration refused:[/red] {e}")
+        raise typer.Exit(2) from None
+    return settings
+
+
+@cli.command()
+def run() -> None:
+    """Embedded database, demo data, API and push worker; Ctrl-C stops all of it."""
+    from .supervisor import run_all
+
+    raise typer.Exit(run_all(_settings(), console))
+
+
+@cli.command()
+def serve(
+    host: str | None = typer.Option(None, help="Default: JOBUNIVERS_HOST"),
+    port: int | None = typer.Option(None, help="Default: JOBUNIVERS_PORT"),
+) -> None:
+    """Serve the API. Connects to MONGODB_URI, or to the embedded database's port."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        ws="websockets-sansio",
+        proxy_headers=settings.is_production,
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Run the push worker until SIGINT/SIGTERM."""
+    from notifications.transports import LocalTransport
+    from notifications.worker import run_worker
+    from store.client import Store
+
+    settings = _settings()
+    if settings.push_transport != "local":
+        console.print("[red]The FCM transport is not available yet; use push_transport=local.[/]")
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        store = Store(settings.effective_mongodb_uri, settings.database_name)
+        try:
+            await run_worker(
+                store.db, LocalTransport(), stop, poll_interval_s=settings.worker_poll_interval_s
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+@cli.command()
+def db() -> None:
+    """Run the embedded database (secantusd-py) in the foreground, storage under var/db."""
+    from store.embedded import EmbeddedDatabase
+
+    settings = _settings()
+    if not settings.uses_embedded_db:
+        console.print("[red]MONGODB_URI is set: there is no embedded database to run.[/]")
+        raise typer.Exit(2)
+    embedded = EmbeddedDatabase(
+        settings.embedded_db_path,
+        host=settings.embedded_db_host,
+        port=settings.embedded_db_port,
+        cache_size=settings.embedded_db_cache_size,
+    )
+    stop = {"now": False}
+
+    def _stop(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    embedded.start()
+    console.print(f"Embedded database on {embedded.uri} (storage {settings.embedded_db_path})")
+    try:
+        while not stop["now"] and embedded.process and embedded.process.poll() is None:
+            signal.sigtimedwait([signal.SIGINT, signal.SIGTERM], 0.5)
+    finally:
+        embedded.stop()
+
+
+@cli.command()
+def seed(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Only when no citizens exist yet."),
+) -> None:
+    """Write the demo accounts (idempotent)."""
+    from .bootstrap import prepare_database
+
+    settings = _settings()
+    seeded = asyncio.run(
+        prepare_database(settings, seed_if_empty=if_empty, force_seed=not if_empty)
+    )
+    console.print("Demo data written." if seeded else "Database not empty; nothing seeded.")
+
+
+@cli.command()
+def token(
+    role: str = typer.Option(..., help="citizen, employer or caseworker"),
+    subject: str = typer.Option(..., help="The account id"),
+    cvr: str | None = typer.Option(None, help="Company CVR, for employers"),
+    hours: int | None = typer.Option(
+        None, help="Lifetime; default JOBUNIVERS_LOCAL_TOKEN_TTL_HOURS"
+    ),
+) -> None:
+    """Mint a local dev token (local auth provider only)."""
+    from api.auth.actor import Role
+    from api.auth.local_tokens import mint_local_token
+
+    settings = _settings()
+    if settings.auth_provider != "local":
+        console.print("[red]Local tokens are refused when auth_provider is firebase.[/]")
+        raise typer.Exit(2)
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        console.print(f"[red]Unknown role {role!r}.[/]")
+        raise typer.Exit(2) from None
+    if parsed_role is Role.EMPLOYER and (cvr is None or not is_valid_cvr(cvr)):
+        console.print("[red]Employers need --cvr with a valid CVR number.[/]")
+        raise typer.Exit(2)
+    ttl = timedelta(hours=hours or settings.local_token_ttl_hours)
+    print(mint_local_token(settings.resolved_local_token_secret(), subject, parsed_role, cvr, ttl))
+
+
+@cli.command("export-schema")
+def export_schema(
+    check: bool = typer.Option(
+        False, "--check", help="Compare instead of writing; exit 1 on drift."
+    ),
+) -> None:
+    """Write mobile_contract/schema.graphql and persisted-queries.json (or check them)."""
+    from .contract import check_contract, export_contract
+
+    configure_logging("WARNING", json_lines=False)
+    if not check:
+        for path in export_contract():
+            console.print(f"wrote {path}")
+    report = check_contract()
+    for line in report.lines():
+        console.print(f"[red]{line}[/]")
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print("mobile contract OK")
+
+
+@cli.command("release-contract")
+def release_contract_cmd() -> None:
+    """Freeze the current schema as released (do this when an app version ships)."""
+    from .contract import release_contract
+
+    console.print(f"wrote {release_contract()}")
+
+
+def main() -> None:
+    cli(prog_name="jobunivers")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
