@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import uuid
@@ -47,8 +48,6 @@ async def run_worker(
             await drain_once(db, transport, worker_id, lease)
         except Exception:
             log.exception("push worker iteration failed; retrying")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll_interval_s)
-        except TimeoutError:
-            pass
     log.info("push worker stopped", extra={"worker_id": worker_id})
