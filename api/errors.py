@@ -5,17 +5,19 @@
   GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED.
 * Everything else is masked: the client sees a generic message and the request id, the log gets
   the exception type and traceback under the same request id.
+
+Strawberry calls ``Schema.process_errors`` for every result it produces (HTTP, parse errors,
+each subscription event) before the result is serialised, so logging and presentation both
+happen there, once per error.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry import Schema
-from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from core.errors import DomainError, ErrorCode
@@ -26,6 +28,7 @@ _INTERNAL = {
     "da": "Der skete en uventet fejl. Prøv igen senere. Fejl-id: {rid}",
     "en": "An unexpected error occurred. Please try again later. Error id: {rid}",
 }
+_PRESENTED = "_jobunivers_presented"
 
 
 def _classify(error: GraphQLError) -> str:
@@ -44,70 +47,50 @@ def _context_attr(execution_context: ExecutionContext | None, name: str, default
     return getattr(ctx, name, default) if ctx is not None else default
 
 
-class LoggingSchema(Schema):
-    """Logs errors without their user-facing text: only codes, types and request ids."""
+def _log(error: GraphQLError, kind: str, request_id: str) -> None:
+    if kind == "internal":
+        err = error.original_error
+        log.error(
+            "unexpected error in resolver",
+            exc_info=(type(err), err, err.__traceback__) if err else None,
+            extra={"path": error.path, "request_id": request_id},
+        )
+    elif kind == "domain":
+        code = error.original_error.code  # type: ignore[union-attr]
+        log.info("domain error", extra={"code": str(code), "path": error.path})
+    else:
+        log.info("rejected operation", extra={"kind": kind})
 
+
+def present_error(error: GraphQLError, locale: str, request_id: str) -> None:
+    """Rewrite ``error`` in place into what the client may see."""
+    kind = _classify(error)
+    extensions = dict(error.extensions or {})
+    if kind == "domain":
+        domain: DomainError = error.original_error  # type: ignore[assignment]
+        error.message = domain.message(locale)
+        extensions.update(domain.extra_extensions)
+        extensions["code"] = domain.code.value
+    elif kind == "syntax":
+        extensions["code"] = "GRAPHQL_PARSE_FAILED"
+    elif kind == "validation":
+        extensions["code"] = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+    else:
+        error.message = _INTERNAL.get(locale, _INTERNAL["da"]).format(rid=request_id)
+        extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id}
+    error.extensions = extensions
+    error.args = (error.message,)
+
+
+class PresentingSchema(Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        rid = _context_attr(execution_context, "request_id", None)
+        locale = _context_attr(execution_context, "locale", "da")
+        rid = _context_attr(execution_context, "request_id", "-")
         for error in errors:
-            kind = _classify(error)
-            if kind == "internal":
-                err = error.original_error
-                log.error(
-                    "unexpected error in resolver",
-                    exc_info=(type(err), err, err.__traceback__) if err else None,
-                    extra={"path": error.path, "request_id": rid},
-                )
-            elif kind == "domain":
-                code = error.original_error.code  # type: ignore[union-attr]
-                log.info("domain error", extra={"code": str(code), "path": error.path})
-            else:
-                log.info("rejected operation", extra={"kind": kind})
-
-
-def present_error(error: GraphQLError, locale: str, request_id: str) -> GraphQLError:
-    kind = _classify(error)
-    if kind == "domain":
-        domain: DomainError = error.original_error  # type: ignore[assignment]
-        return GraphQLError(
-            domain.message(locale),
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={
-                **(error.extensions or {}),
-                **domain.extra_extensions,
-                "code": domain.code.value,
-            },
-        )
-    if kind in ("syntax", "validation"):
-        code = (
-            ErrorCode.GRAPHQL_VALIDATION_FAILED if kind == "validation" else "GRAPHQL_PARSE_FAILED"
-        )
-        error.extensions = {**(error.extensions or {}), "code": str(code)}
-        return error
-    return GraphQLError(
-        _INTERNAL.get(locale, _INTERNAL["da"]).format(rid=request_id),
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
-    )
-
-
-class ErrorPresenter(SchemaExtension):
-    def _present(self, result: Any) -> None:
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        locale = _context_attr(self.execution_context, "locale", "da")
-        rid = _context_attr(self.execution_context, "request_id", "-")
-        result.errors = [present_error(e, locale, rid) for e in errors]
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        self._present(self.execution_context.result)
+            if getattr(error, _PRESENTED, False):
+                continue
+            _log(error, _classify(error), rid)
+            present_error(error, locale, rid)
+            setattr(error, _PRESENTED, True)

@@ -16,7 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
 
-from .errors import ErrorPresenter, LoggingSchema
+from .errors import PresentingSchema
 from .viewer.schema import ViewerQuery, ViewerSubscription
 
 
@@ -39,11 +39,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=settings.parser_cache_size),
         lambda: ValidationCache(maxsize=settings.validation_cache_size),
-        ErrorPresenter,
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return LoggingSchema(
+    return PresentingSchema(
         query=Query,
         subscription=Subscription,
         extensions=extensions,

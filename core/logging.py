@@ -71,7 +71,15 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # uvicorn's access log prints full URLs with query strings; we write our own access line.
+    silence_library_loggers()
+
+
+def silence_library_loggers() -> None:
+    """Libraries that would log personal data at DEBUG/INFO are held at WARNING.
+
+    pymongo's command log prints whole replies (names, CVs); httpx logs URLs; uvicorn's access
+    log prints query strings. We write our own access line instead.
+    """
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("pymongo", "httpx", "httpcore", "urllib3", "google"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in ("pymongo", "httpx", "httpcore", "urllib3", "google", "firebase_admin"):
+        logging.getLogger(name).setLevel(logging.WARNING)
