@@ -26,7 +26,11 @@ class ConfigurationError(RuntimeError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="JOBUNIVERS_", env_file=None, extra="ignore", validate_default=True
+        env_prefix="JOBUNIVERS_",
+        env_file=None,
+        extra="ignore",
+        validate_default=True,
+        populate_by_name=True,
     )
 
     mode: Mode = "local"

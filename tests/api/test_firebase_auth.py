@@ -1,0 +1,165 @@
+"""Firebase ID tokens through the real firebase-admin code path, against the Firebase Auth
+emulator (npm firebase-tools, started here on free ports with its UI disabled).
+
+FIREBASE_AUTH_EMULATOR_HOST makes firebase-admin skip signature checks, which is why
+production refuses to start while it is set; here it is what lets the emulator stand in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from firebase_admin import auth
+
+from api.app import create_app
+from api.auth.firebase import firebase_app
+from core.settings import PROJECT_ROOT
+from seed.demo import DEMO_COMPANY_CVR, seed_demo_accounts
+from store.embedded import free_port
+from tests.conftest import error_codes
+
+PROJECT = "demo-jobunivers"
+FIREBASE_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "firebase"
+VIEWER = "{ viewer { id role company { cvr name } } }"
+
+
+@pytest.fixture(scope="module")
+def auth_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not FIREBASE_BIN.exists():
+        pytest.fail("firebase-tools missing: run `make test` (it runs npm ci --ignore-scripts)")
+    workdir: Path = tmp_path_factory.mktemp("firebase")
+    port = free_port()
+    config = {
+        "emulators": {
+            "auth": {"host": "127.0.0.1", "port": port},
+            "hub": {"host": "127.0.0.1", "port": free_port()},
+            "logging": {"host": "127.0.0.1", "port": free_port()},
+            "ui": {"enabled": False},
+            "singleProjectMode": True,
+        }
+    }
+    (workdir / "firebase.json").write_text(json.dumps(config))
+    env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "FIREBASE_CLI_DISABLE_UPDATE_CHECK": "1"}
+    log = open(workdir / "emulator.log", "wb")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [str(FIREBASE_BIN), "emulators:start", "--only", "auth", "--project", PROJECT],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    host = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://{host}/", timeout=1).status_code < 500:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            pytest.fail(f"emulator exited: {(workdir / 'emulator.log').read_text()[-2000:]}")
+    else:
+        proc.kill()
+        pytest.fail("Firebase Auth emulator did not start within 90 s")
+    previous = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+    os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = host
+    yield host
+    if previous is None:
+        os.environ.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
+    else:
+        os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = previous
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def _identity(host: str, action: str, email: str, password: str) -> dict:
+    response = httpx.post(
+        f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:{action}?key=fake-api-key",
+        json={"email": email, "password": password, "returnSecureToken": True},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture
+def firebase_settings(settings, auth_emulator):
+    return settings.model_copy(update={"auth_provider": "firebase", "firebase_project_id": PROJECT})
+
+
+@pytest.fixture
+async def fb_client(firebase_settings, sync_db):
+    app = create_app(firebase_settings)
+    async with app.router.lifespan_context(app):
+        await seed_demo_accounts(app.state.store.db)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield client
+
+
+async def _viewer(client: httpx.AsyncClient, token: str) -> dict:
+    response = await client.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.json()
+
+
+def _new_user(host: str, name: str) -> tuple[str, str, str]:
+    email, password = f"{name}-{time.time_ns()}@example.dk", "hemmeligt-1"
+    data = _identity(host, "signUp", email, password)
+    return data["localId"], email, password
+
+
+async def test_signed_up_user_is_a_citizen(fb_client, auth_emulator):
+    uid, email, password = _new_user(auth_emulator, "borger")
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    result = await _viewer(fb_client, token)
+    assert result["data"]["viewer"] == {"id": uid, "role": "CITIZEN", "company": None}
+
+
+async def test_employer_claims_map_to_company(fb_client, auth_emulator, firebase_settings):
+    uid, email, password = _new_user(auth_emulator, "arbejdsgiver")
+    app = firebase_app(firebase_settings)
+    auth.set_custom_user_claims(uid, {"role": "employer", "cvr": DEMO_COMPANY_CVR}, app=app)
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    viewer = (await _viewer(fb_client, token))["data"]["viewer"]
+    assert viewer["role"] == "EMPLOYER"
+    assert viewer["company"]["cvr"] == DEMO_COMPANY_CVR
+
+
+async def test_revoked_token_is_rejected(fb_client, auth_emulator, firebase_settings):
+    uid, email, password = _new_user(auth_emulator, "revoked")
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    assert (await _viewer(fb_client, token))["data"]["viewer"]["id"] == uid
+    await asyncio.sleep(1.1)  # revocation is recorded in whole seconds after the token's iat
+    auth.revoke_refresh_tokens(uid, app=firebase_app(firebase_settings))
+    result = await _viewer(fb_client, token)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert result["errors"][0]["extensions"]["reason"] == "TOKEN_REVOKED"
+
+
+async def test_disabled_user_is_rejected(fb_client, auth_emulator, firebase_settings):
+    uid, email, password = _new_user(auth_emulator, "disabled")
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    auth.update_user(uid, disabled=True, app=firebase_app(firebase_settings))
+    result = await _viewer(fb_client, token)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert result["errors"][0]["extensions"]["reason"] == "USER_DISABLED"
+
+
+async def test_garbage_firebase_token_is_rejected(fb_client):
+    result = await _viewer(fb_client, "eyJhbGciOiJub25lIn0.e30.")
+    assert error_codes(result) == ["UNAUTHENTICATED"]
