@@ -115,7 +115,9 @@ def validate_operations(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR)
     return problems
 
 
-def check_contract() -> ContractReport:
+def check_contract(
+    released_path: Path = RELEASED_SCHEMA_PATH, changes_path: Path = CHANGES_PATH
+) -> ContractReport:
     stale = []
     if not SCHEMA_PATH.exists() or SCHEMA_PATH.read_text(encoding="utf-8") != render_schema():
         stale.append(str(SCHEMA_PATH.relative_to(CONTRACT_DIR.parent)))
@@ -124,10 +126,10 @@ def check_contract() -> ContractReport:
     current = build_schema(render_schema())
     breaking: list[str] = []
     unacknowledged: list[str] = []
-    if RELEASED_SCHEMA_PATH.exists():
-        released = build_schema(RELEASED_SCHEMA_PATH.read_text(encoding="utf-8"))
+    if released_path.exists():
+        released = build_schema(released_path.read_text(encoding="utf-8"))
         breaking, dangerous = schema_changes(released, current)
-        changes = CHANGES_PATH.read_text(encoding="utf-8") if CHANGES_PATH.exists() else ""
+        changes = changes_path.read_text(encoding="utf-8") if changes_path.exists() else ""
         unacknowledged = [d for d in dangerous if d not in changes]
     return ContractReport(stale, breaking, unacknowledged, validate_operations(current))
 

@@ -76,3 +76,26 @@ def test_operation_validation_applies_server_limits(tmp_path):
 
 def test_app_operations_exist():
     assert {p.name for p in OPERATIONS_DIR.glob("*.graphql")} >= {"Viewer.graphql"}
+
+
+def test_dangerous_change_must_be_acknowledged(tmp_path):
+    """A released app that knew no CASEWORKER role: adding it is dangerous until acknowledged."""
+    released = tmp_path / "released.graphql"
+    released.write_text(render_schema().replace("  CASEWORKER\n", ""))
+    changes = tmp_path / "CHANGES.md"
+    changes.write_text("# changes\n")
+    report = check_contract(released, changes)
+    assert not report.ok
+    assert len(report.unacknowledged_dangerous) == 1
+    line = report.unacknowledged_dangerous[0]
+    assert "CASEWORKER" in line
+    changes.write_text(f"# changes\n- {line} (old apps show the role as unknown)\n")
+    assert check_contract(released, changes).ok
+
+
+def test_breaking_change_against_released_fails(tmp_path):
+    released = tmp_path / "released.graphql"
+    released.write_text(render_schema().replace("type Query {", "type Query {\n  legacy: String"))
+    report = check_contract(released, tmp_path / "none.md")
+    assert any("legacy" in b for b in report.breaking)
+    assert not report.ok

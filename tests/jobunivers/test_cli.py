@@ -1,0 +1,47 @@
+"""The `jobunivers token` command mints tokens the API accepts; bad input is refused."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from typer.testing import CliRunner
+
+from api.auth.actor import Role
+from api.auth.local_tokens import LocalTokenVerifier
+from core import settings as settings_module
+from jobunivers.cli import cli
+from seed.demo import DEMO_COMPANY_CVR
+from tests.conftest import TEST_SECRET
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.setenv("JOBUNIVERS_LOCAL_TOKEN_SECRET", TEST_SECRET)
+    monkeypatch.setenv("JOBUNIVERS_DATA_DIR", str(tmp_path))
+    settings_module.get_settings.cache_clear()
+    yield
+    settings_module.get_settings.cache_clear()
+
+
+def test_token_for_employer_verifies(env):
+    result = CliRunner().invoke(
+        cli, ["token", "--role", "employer", "--subject", "e-1", "--cvr", DEMO_COMPANY_CVR]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    actor = asyncio.run(LocalTokenVerifier(TEST_SECRET).verify(token))
+    assert (actor.id, actor.role, actor.cvr) == ("e-1", Role.EMPLOYER, DEMO_COMPANY_CVR)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--role", "employer", "--subject", "e-1"],
+        ["--role", "employer", "--subject", "e-1", "--cvr", "12345678"],
+        ["--role", "admin", "--subject", "x"],
+    ],
+)
+def test_token_refuses_bad_input(env, args):
+    result = CliRunner().invoke(cli, ["token", *args])
+    assert result.exit_code == 2
