@@ -17,6 +17,15 @@ from seed.demo import (
 from tests.conftest import error_codes, gql, token_for
 
 VIEWER = "{ viewer { id role displayName company { cvr name } } }"
+# Valid claims for the demo citizen; only the signature differs between the forgery tests.
+WELL_FORMED_CLAIMS = {
+    "sub": DEMO_CITIZEN_ID,
+    "role": "citizen",
+    "iss": "jobunivers-local",
+    "aud": "jobunivers",
+    "iat": 1,
+    "exp": 4_000_000_000,
+}
 
 
 @pytest.fixture
@@ -51,14 +60,7 @@ async def test_expired_token_is_rejected(client):
 
 async def test_token_signed_with_another_secret_is_rejected(client):
     forged = jwt.encode(
-        {
-            "sub": DEMO_CITIZEN_ID,
-            "role": "citizen",
-            "iss": "jobunivers-local",
-            "aud": "jobunivers",
-            "iat": 1,
-            "exp": 4_000_000_000,
-        },
+        WELL_FORMED_CLAIMS,
         "some-other-secret-of-sufficient-length-000000",
         algorithm="HS256",
     )
@@ -68,14 +70,7 @@ async def test_token_signed_with_another_secret_is_rejected(client):
 
 async def test_unsigned_token_is_rejected(client):
     unsigned = jwt.encode(
-        {
-            "sub": DEMO_CITIZEN_ID,
-            "role": "citizen",
-            "iss": "jobunivers-local",
-            "aud": "jobunivers",
-            "iat": 1,
-            "exp": 4_000_000_000,
-        },
+        WELL_FORMED_CLAIMS,
         None,
         algorithm="none",
     )
