@@ -5,8 +5,19 @@ from __future__ import annotations
 from notifications import outbox
 from store.indexes import IndexSpec
 
-from .viewer import repository as viewer_repository
+from .citizens import repository as citizens
+from .jobs import repository as jobs
+from .meetings import repository as meetings
+from .taxonomy import repository as taxonomy
+from .viewer import repository as viewer
 
 
 def all_index_specs() -> list[IndexSpec]:
-    return [*viewer_repository.INDEXES, *outbox.INDEXES]
+    return [
+        *viewer.INDEXES,
+        *taxonomy.INDEXES,
+        *jobs.INDEXES,
+        *meetings.INDEXES,
+        *citizens.INDEXES,
+        *outbox.INDEXES,
+    ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.dataloader import DataLoader
 
+from .taxonomy import loaders as taxonomy_loaders
 from .viewer import loaders as viewer_loaders
 
 
@@ -16,6 +17,9 @@ class Loaders:
     company_by_cvr: DataLoader
     citizen_by_id: DataLoader
     employer_by_id: DataLoader
+    occupation_by_id: DataLoader
+    isco_group_by_code: DataLoader
+    isco_children_by_parent: DataLoader
 
     @classmethod
     def create(cls, db: AsyncDatabase) -> Loaders:
@@ -23,4 +27,7 @@ class Loaders:
             company_by_cvr=viewer_loaders.company_by_cvr(db),
             citizen_by_id=viewer_loaders.citizen_by_id(db),
             employer_by_id=viewer_loaders.employer_by_id(db),
+            occupation_by_id=taxonomy_loaders.occupation_by_id(db),
+            isco_group_by_code=taxonomy_loaders.isco_group_by_code(db),
+            isco_children_by_parent=taxonomy_loaders.isco_children_by_parent(db),
         )

@@ -17,11 +17,12 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 
 from .errors import PresentingSchema
+from .taxonomy.schema import TaxonomyQuery
 from .viewer.schema import ViewerQuery, ViewerSubscription
 
 
 @strawberry.type(description="Everything the app can read.")
-class Query(ViewerQuery):
+class Query(ViewerQuery, TaxonomyQuery):
     pass
 
 

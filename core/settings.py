@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     server_selection_timeout_ms: int = 5000
     readiness_timeout_s: float = 2.0
 
+    # --- data -----------------------------------------------------------------------------
+    taxonomy_dir: Path = PROJECT_ROOT.parent / "shared" / "taxonomy"
+
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,25 +1,58 @@
-"""Getting a database ready: indexes, then demo data when asked."""
+"""Getting a database ready: indexes, then (when asked) the taxonomy and demo data."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from api.indexes import all_index_specs
 from core.settings import Settings
-from seed.demo import database_is_empty, seed_demo_accounts
+from seed.demo import database_is_empty
+from seed.generator import SeedSpec
+from seed.run import SeedReport, seed_database
+from seed.taxonomy import load_taxonomy
 from store.client import Store
 from store.indexes import ensure_indexes
 
 
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
 async def prepare_database(
-    settings: Settings, *, seed_if_empty: bool = False, force_seed: bool = False
-) -> bool:
-    """Ensure indexes; seed the demo data if forced or (with seed_if_empty) if empty.
-    Returns whether demo data was written."""
+    settings: Settings,
+    *,
+    spec: SeedSpec | None = None,
+    seed_if_empty: bool = False,
+    force_seed: bool = False,
+    eval_out: Path | None = None,
+    eval_citizens: int = 1000,
+    console: Console | None = None,
+) -> SeedReport | None:
+    """Ensure indexes; seed if forced or (with seed_if_empty) if the database is empty.
+    Returns the seed report, or None when nothing was seeded."""
     store = Store(settings.effective_mongodb_uri, settings.database_name)
     try:
         await ensure_indexes(store.db, all_index_specs())
-        if force_seed or (seed_if_empty and await database_is_empty(store.db)):
-            await seed_demo_accounts(store.db)
-            return True
-        return False
+        if not (force_seed or (seed_if_empty and await database_is_empty(store.db))):
+            return None
+        taxonomy = load_taxonomy(settings.taxonomy_dir)
+        return await seed_database(
+            store.db,
+            taxonomy,
+            spec or SeedSpec(),
+            eval_out=eval_out,
+            eval_citizens=eval_citizens,
+            progress=progress_bar(console) if console else None,
+        )
     finally:
         await store.close()

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -129,16 +130,46 @@ def db() -> None:
 
 @cli.command()
 def seed(
-    if_empty: bool = typer.Option(False, "--if-empty", help="Only when no citizens exist yet."),
+    citizens: int = typer.Option(1000, min=0, help="Citizens with a CV each"),
+    companies: int = typer.Option(300, min=1, help="Companies with valid CVR numbers"),
+    postings: int = typer.Option(3000, min=0, help="Job postings (reposts and copies included)"),
+    offers: int = typer.Option(150, min=0, help="Coffee-meeting offers"),
+    seed_number: int = typer.Option(42, "--seed", help="Same seed and --as-of, same data"),
+    as_of: str | None = typer.Option(None, help="Reference date YYYY-MM-DD; default today"),
+    eval_out: Path | None = typer.Option(None, help="Write citizen -> relevant postings labels"),
+    eval_citizens: int = typer.Option(1000, min=1, help="At most this many labelled citizens"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Only when no citizens exist yet"),
 ) -> None:
-    """Write the demo accounts (idempotent)."""
+    """Import the taxonomy and generate realistic Danish demo data (idempotent)."""
+    from seed.generator import SeedSpec
+
     from .bootstrap import prepare_database
 
     settings = _settings()
-    seeded = asyncio.run(
-        prepare_database(settings, seed_if_empty=if_empty, force_seed=not if_empty)
+    try:
+        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError:
+        console.print("[red]--as-of must be a date like 2026-11-23.[/]")
+        raise typer.Exit(2) from None
+    spec = SeedSpec(seed_number, companies, postings, offers, citizens, day)
+    report = asyncio.run(
+        prepare_database(
+            settings,
+            spec=spec,
+            seed_if_empty=if_empty,
+            force_seed=not if_empty,
+            eval_out=eval_out,
+            eval_citizens=eval_citizens,
+            console=console,
+        )
     )
-    console.print("Demo data written." if seeded else "Database not empty; nothing seeded.")
+    if report is None:
+        console.print("Database not empty; nothing seeded.")
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    console.print(f"Seeded in {report.seconds:.1f} s: {counts}")
+    if eval_out:
+        console.print(f"Evaluation labels for {report.eval_citizens} citizens in {eval_out}")
 
 
 @cli.command()

@@ -85,8 +85,11 @@ def run_all(settings: Settings, console: Console) -> int:
             else:
                 console.print(f"Starting embedded database ({settings.embedded_db_path}) ...")
                 embedded.start()
-        seeded = asyncio.run(prepare_database(settings, seed_if_empty=True))
-        console.print("Demo data seeded." if seeded else "Database has data; not seeding.")
+        report = asyncio.run(prepare_database(settings, seed_if_empty=True, console=console))
+        if report is None:
+            console.print("Database has data; not seeding.")
+        else:
+            console.print(f"Demo data seeded in {report.seconds:.1f} s.")
         _print_tokens(settings, console)
         children = [_spawn(["serve"]), _spawn(["worker"])]
         while stopping["signal"] is None:

@@ -56,7 +56,7 @@ def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
         try:
             _wait_for(lambda: _ready(f"http://127.0.0.1:{api_port}/readyz"), 90, "readyz")
             text = out.read_text()
-            assert "Demo data seeded." in text
+            assert "Demo data seeded in" in text
             tokens = re.findall(r'"Authorization": "Bearer ([^"]+)"', text)
             assert len(tokens) == 2
             response = httpx.post(
@@ -83,4 +83,6 @@ def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
         EmbeddedDatabase(storage, port=db_port, cache_size="128M") as db,
         MongoClient(db.uri) as client,
     ):
-        assert client.jobunivers.companies.count_documents({}) == 1
+        db_ = client.jobunivers
+        assert db_.companies.count_documents({}) == 301  # the default 300 plus the demo company
+        assert db_.citizens.find_one({"_id": "demo-borger-aarhus"})["town"] == "Aarhus C"

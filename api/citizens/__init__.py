@@ -1,0 +1,1 @@
+"""Citizens: profile, CV variants, consents, joblog and "Mine data"."""

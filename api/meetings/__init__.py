@@ -1,0 +1,1 @@
+"""Coffee meetings (kaffemøder): offers, meeting requests, meetings."""
