@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -15,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from core.logging import new_request_id, request_id_var
 from core.settings import Settings
+from matching.engine import MatchingEngine, build_engine
 from store.client import Store
 from store.indexes import ensure_indexes
 
@@ -70,15 +73,34 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+async def _load_engine(engine: MatchingEngine, store: Store) -> None:
+    """Load the search index, retrying while the database is unreachable."""
+    delay = 1.0
+    while True:
+        try:
+            await engine.load(store.db)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logging.getLogger(__name__).exception("loading the search index failed; retrying")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
 def create_app(
     settings: Settings,
     *,
     command_listeners: Sequence[CommandListener] = (),
     verifier: TokenVerifier | None = None,
+    engine: MatchingEngine | None = None,
 ) -> FastAPI:
+    """The app. ``engine`` lets tests share one loaded matching engine; by default one is built
+    from settings and loaded in the background at start-up (``/readyz`` waits for it)."""
     settings.check_runnable()
     token_verifier = verifier or build_verifier(settings)
     persisted = PersistedQueries.load()
+    matching = engine or build_engine(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,13 +111,26 @@ def create_app(
             event_listeners=command_listeners,
         )
         app.state.store = store
+        app.state.engine = matching
+
+        async def index_loaded() -> bool:
+            return matching.ready
+
         app.state.readiness_checks = {
             "database": lambda: store.ping(settings.readiness_timeout_s),
+            "search_index": index_loaded,
         }
+        loading: asyncio.Task | None = None
         try:
             await ensure_indexes(store.db, all_index_specs())
+            if not matching.ready:
+                loading = asyncio.create_task(_load_engine(matching, store))
             yield
         finally:
+            if loading is not None and not loading.done():
+                loading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loading
             await store.close()
 
     async def get_context(connection: HTTPConnection) -> Context:
@@ -105,6 +140,7 @@ def create_app(
         ctx = Context(
             settings=settings,
             db=store.db,
+            engine=connection.app.state.engine,
             verifier=token_verifier,
             loaders=Loaders.create(store.db),
             request_id=rid,

@@ -14,6 +14,7 @@ from strawberry.fastapi import BaseContext
 
 from core.errors import DomainError, Unauthenticated
 from core.settings import Settings
+from matching.engine import MatchingEngine
 
 from .auth.actor import Actor
 from .auth.verifier import TokenVerifier
@@ -59,6 +60,7 @@ class Context(BaseContext):
     db: AsyncDatabase
     verifier: TokenVerifier
     loaders: Loaders
+    engine: MatchingEngine
     request_id: str
     locale: str = "da"
     auth: AuthResult = field(default_factory=AuthResult)

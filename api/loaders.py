@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.dataloader import DataLoader
 
+from .jobs import loaders as jobs_loaders
 from .taxonomy import loaders as taxonomy_loaders
 from .viewer import loaders as viewer_loaders
 
@@ -20,6 +21,7 @@ class Loaders:
     occupation_by_id: DataLoader
     isco_group_by_code: DataLoader
     isco_children_by_parent: DataLoader
+    posting_by_id: DataLoader
 
     @classmethod
     def create(cls, db: AsyncDatabase) -> Loaders:
@@ -30,4 +32,5 @@ class Loaders:
             occupation_by_id=taxonomy_loaders.occupation_by_id(db),
             isco_group_by_code=taxonomy_loaders.isco_group_by_code(db),
             isco_children_by_parent=taxonomy_loaders.isco_children_by_parent(db),
+            posting_by_id=jobs_loaders.posting_by_id(db),
         )

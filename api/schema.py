@@ -17,12 +17,13 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 
 from .errors import PresentingSchema
+from .jobs.schema import JobsQuery
 from .taxonomy.schema import TaxonomyQuery
 from .viewer.schema import ViewerQuery, ViewerSubscription
 
 
 @strawberry.type(description="Everything the app can read.")
-class Query(ViewerQuery, TaxonomyQuery):
+class Query(ViewerQuery, TaxonomyQuery, JobsQuery):
     pass
 
 

@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     BAD_USER_INPUT = "BAD_USER_INPUT"
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -93,3 +94,9 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     code = ErrorCode.RATE_LIMITED
+
+
+class Unavailable(DomainError):
+    """A part of the service is still starting (for example the search index)."""
+
+    code = ErrorCode.UNAVAILABLE

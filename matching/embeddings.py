@@ -34,7 +34,7 @@ class Embedder:
         model_name_or_path: str | None = None,
         *,
         max_tokens: int = 128,
-        batch_size: int = 64,
+        batch_size: int = 16,
         cache_dir: Path | None = None,
     ) -> None:
         # Belt and braces: sentence-transformers and transformers must never reach a hub.
@@ -46,16 +46,19 @@ class Embedder:
         self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
         self.model.max_seq_length = max_tokens
         self.batch_size = batch_size
-        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        self.dimension = int(self.model.get_embedding_dimension())
         # The cache key covers model and truncation, so changing either re-embeds.
-        self.model_id = f"{Path(path).name}:{max_tokens}"
+        name = "all-MiniLM-L6-v2" if model_name_or_path is None else Path(path).name
+        self.model_id = f"{name}:{max_tokens}"
         self.cache = EmbeddingCache(cache_dir, self.model_id, self.dimension) if cache_dir else None
         self._lock = threading.Lock()  # torch is not re-entrant per model instance
 
     def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
+        import torch
+
+        with self._lock, torch.inference_mode():
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,

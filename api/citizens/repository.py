@@ -9,3 +9,11 @@ from store.indexes import IndexSpec
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.CVS, (("citizenId", 1), ("primary", -1)), "cvs_citizen_primary"),
 ]
+
+
+async def get_citizen(db, citizen_id: str) -> dict | None:
+    return await db[c.CITIZENS].find_one({"_id": citizen_id})
+
+
+async def primary_cv(db, citizen_id: str) -> dict | None:
+    return await db[c.CVS].find_one({"citizenId": citizen_id, "primary": True})

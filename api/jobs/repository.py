@@ -12,3 +12,14 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(c.POSTINGS, (("iscoCode", 1),), "postings_isco_code"),
     IndexSpec(c.POSTINGS, (("status", 1), ("deadline", 1)), "postings_status_deadline"),
 ]
+
+
+async def postings_by_ids(db, ids) -> list[dict | None]:
+    found = {
+        d["_id"]: d
+        async for d in db[c.POSTINGS].find(
+            {"_id": {"$in": list(ids)}},
+            {"description": 1, "contractType": 1, "weeklyHours": 1, "postalCode": 1},
+        )
+    }
+    return [found.get(i) for i in ids]

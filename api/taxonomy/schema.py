@@ -4,9 +4,29 @@ import strawberry
 from strawberry.types import Info
 
 from api.auth.permissions import IsAuthenticated
+from api.pagination import check_first
+from core.errors import BadUserInput, Unavailable
 
 from . import repository
-from .types import IscoGroup, Occupation
+from .types import IscoGroup, Occupation, OccupationMatch
+
+
+def _title_matches(info: Info, text: str, first: int) -> list[OccupationMatch]:
+    check_first(first)
+    if len(text) > 120:
+        raise BadUserInput("Teksten er for lang (højst 120 tegn).", "Text too long (120 at most).")
+    engine = info.context.engine
+    if engine.titles is None:
+        raise Unavailable(
+            "Stillingsbetegnelser er ved at blive klargjort. Prøv igen om lidt.",
+            "Job titles are being prepared. Please try again shortly.",
+        )
+    return [
+        OccupationMatch(
+            occupation_id=m.occupation_id, score=round(m.score, 4), matched_label=m.label
+        )
+        for m in engine.normalize_title(text, first)
+    ]
 
 
 @strawberry.type
@@ -33,3 +53,24 @@ class TaxonomyQuery:
     )
     async def isco_groups(self, info: Info) -> list[IscoGroup]:
         return [IscoGroup.from_doc(d) for d in await repository.top_level_groups(info.context.db)]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description=(
+            "Map a free-text job title (Danish or English, typos allowed) to ESCO occupations, "
+            "best first. Added in contract 0.2."
+        ),
+    )
+    async def normalize_title(self, info: Info, text: str, first: int = 5) -> list[OccupationMatch]:
+        return _title_matches(info, text, first)
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Typeahead for the CV's job titles. Added in contract 0.2.",
+    )
+    async def occupations(self, info: Info, search: str, first: int = 10) -> list[Occupation]:
+        matches = _title_matches(info, search, first)
+        docs = await info.context.loaders.occupation_by_id.load_many(
+            [m.occupation_id for m in matches]
+        )
+        return [Occupation.from_doc(d) for d in docs if d]

@@ -82,3 +82,15 @@ class IscoGroup:
     @classmethod
     def from_doc(cls, d: dict) -> IscoGroup:
         return cls(code=d["_id"], level=d["level"], label=d["labelDa"], parent_code=d["parent"])
+
+
+@strawberry.type(description="An occupation a free-text title was mapped to.")
+class OccupationMatch:
+    occupation_id: strawberry.Private[str]
+    score: float = strawberry.field(description="0-1; higher is closer.")
+    matched_label: str = strawberry.field(description="The label that matched best.")
+
+    @strawberry.field
+    async def occupation(self, info: Info) -> Occupation:
+        doc = await info.context.loaders.occupation_by_id.load(self.occupation_id)
+        return Occupation.from_doc(doc)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from api.auth.permissions import IsCitizen
+from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from core.errors import BadUserInput
+from matching.ranking import Filters
+
+from . import service
+from .types import JobFilter, RecommendedJob, RecommendedJobConnection, RecommendedJobEdge
+
+
+@strawberry.type
+class JobsQuery:
+    @strawberry.field(
+        permission_classes=[IsCitizen],
+        description=(
+            "Jobs ranked by fit with the primary CV, each with its explanation. Citizens who "
+            "turned profiling off get filtered, newest-first results. Added in contract 0.2."
+        ),
+    )
+    async def recommended_jobs(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: JobFilter | None = None,
+    ) -> RecommendedJobConnection:
+        check_first(first)
+        key = decode_cursor(after)
+        offset = 0
+        if key is not None:
+            if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
+                raise BadUserInput("Ugyldig cursor (after).", "Invalid cursor (after).")
+            offset = key[0] + 1
+        f = filter or JobFilter()
+        filters = Filters(
+            radius_km=f.radius_km, hours=f.hours.value if f.hours else None, search=f.search
+        )
+        ctx = info.context
+        page, more, profiling = await service.recommended_jobs(
+            ctx.db,
+            ctx.engine,
+            ctx.require_actor(),
+            offset=offset,
+            first=first,
+            filters=filters,
+            locale=ctx.locale,
+        )
+        edges = [
+            RecommendedJobEdge(
+                cursor=encode_cursor([offset + i]), node=RecommendedJob.from_ranked(j)
+            )
+            for i, j in enumerate(page)
+        ]
+        return RecommendedJobConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+            profiling=profiling,
+        )

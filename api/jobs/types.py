@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from api.taxonomy.types import Occupation
+from matching.ranking import PostingRecord, RankedJob
+
+
+@strawberry.enum(description="Working hours.")
+class Hours(Enum):
+    FULL_TIME = "FULL_TIME"
+    PART_TIME = "PART_TIME"
+    ANY = "ANY"
+
+
+@strawberry.type(description="A job posting (jobopslag).")
+class JobPosting:
+    id: strawberry.ID
+    title: str
+    company_name: str
+    company_cvr: str
+    town: str
+    hours: Hours
+    posted_at: datetime
+    deadline: datetime
+    occupation_id: strawberry.Private[str]
+
+    @strawberry.field(description="The full posting text.")
+    async def description(self, info: Info) -> str | None:
+        doc = await info.context.loaders.posting_by_id.load(str(self.id))
+        return doc.get("description") if doc else None
+
+    @strawberry.field
+    async def contract_type(self, info: Info) -> str | None:
+        doc = await info.context.loaders.posting_by_id.load(str(self.id))
+        return doc.get("contractType") if doc else None
+
+    @strawberry.field(description="The ESCO occupation the posting is registered under.")
+    async def occupation(self, info: Info) -> Occupation | None:
+        doc = await info.context.loaders.occupation_by_id.load(self.occupation_id)
+        return Occupation.from_doc(doc) if doc else None
+
+    @classmethod
+    def from_record(cls, r: PostingRecord) -> JobPosting:
+        return cls(
+            id=strawberry.ID(r.id),
+            title=r.title,
+            company_name=r.company_name,
+            company_cvr=r.company_cvr,
+            town=r.town,
+            hours=Hours(r.hours),
+            posted_at=r.posted_at,
+            deadline=r.deadline,
+            occupation_id=r.occupation_id,
+        )
+
+
+@strawberry.type(description="Why a job was suggested.")
+class JobExplanation:
+    summary: str
+    reasons: list[str]
+    matched_cv_items: list[str] = strawberry.field(description="CV items that drove the match.")
+    occupation_label: str | None
+    requirements_met: list[str]
+    requirements_missing: list[str] = strawberry.field(
+        description="Required skills the CV does not show."
+    )
+
+
+@strawberry.type(description="A suggested job with its score and explanation.")
+class RecommendedJob:
+    posting: JobPosting
+    score: float = strawberry.field(description="0-1; higher is a better fit. 0 without profiling.")
+    broadened: bool = strawberry.field(
+        description="A related job offered because there were few full matches; not a full match."
+    )
+    broadened_reason: str | None
+    distance_km: float | None
+    explanation: JobExplanation
+
+    @classmethod
+    def from_ranked(cls, job: RankedJob) -> RecommendedJob:
+        e = job.explanation
+        return cls(
+            posting=JobPosting.from_record(job.posting),
+            score=round(job.score, 4),
+            broadened=job.broadened,
+            broadened_reason=job.broadened_reason,
+            distance_km=round(job.components.get("distance_km", 0.0), 1),
+            explanation=JobExplanation(
+                summary=e.summary,
+                reasons=e.reasons,
+                matched_cv_items=e.matched_cv_items,
+                occupation_label=e.occupation_label,
+                requirements_met=e.requirements_met,
+                requirements_missing=e.requirements_missing,
+            ),
+        )
+
+
+@strawberry.input(description="Narrow the suggestions; unset fields use the citizen's preferences.")
+class JobFilter:
+    radius_km: int | None = None
+    hours: Hours | None = None
+    search: str | None = strawberry.field(default=None, description="Words in title or company.")
+
+
+@strawberry.type
+class RecommendedJobEdge:
+    cursor: str
+    node: RecommendedJob
+
+
+@strawberry.type
+class RecommendedJobConnection:
+    edges: list[RecommendedJobEdge]
+    page_info: "PageInfo"  # noqa: UP037
+    profiling: bool = strawberry.field(
+        description="False when the citizen turned CV-based suggestions off: plain filters."
+    )
+
+
+from api.pagination import PageInfo  # noqa: E402

@@ -1,0 +1,265 @@
+"""The matching engine at run time: loads the taxonomy and the open postings, keeps the FAISS
+index and the title normaliser, builds citizen profiles and answers ranking questions.
+
+It reads MongoDB through the store but knows nothing of HTTP or GraphQL. CPU-heavy work
+(embedding, index builds) runs in worker threads so the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from bson.binary import Binary
+from pymongo.asynchronous.database import AsyncDatabase
+
+from store import collections as c
+from store.indexes import IndexSpec
+
+from .embeddings import Embedder, content_hash
+from .explanations import citizen_terms
+from .index import Manifest, VectorIndex
+from .ranking import CitizenProfile, Filters, HistoryItem, JobRanker, PostingRecord, RankedJob
+from .texts import posting_text, profile_text
+from .titles import TitleMatch, TitleNormalizer, taxonomy_entries
+
+log = logging.getLogger(__name__)
+
+INDEXES: list[IndexSpec] = []  # profile vectors are read by _id only
+
+
+@dataclass
+class EngineConfig:
+    index_dir: Path
+    hnsw_threshold: int = 200_000
+    ef_search: int = 64
+
+
+@dataclass
+class LoadReport:
+    postings: int = 0
+    embedded: int = 0
+    index_kind: str = "flat"
+    from_disk: bool = False
+    seconds: float = 0.0
+    occupations: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class MatchingEngine:
+    def __init__(self, embedder: Embedder, config: EngineConfig) -> None:
+        self.embedder = embedder
+        self.config = config
+        self.index = VectorIndex(embedder.dimension)
+        self.records: dict[str, PostingRecord] = {}
+        self.occupation_labels: dict[str, tuple[str, str]] = {}
+        self.occupation_isco: dict[str, str] = {}
+        self.titles: TitleNormalizer | None = None
+        self.ranker = JobRanker(self.index, self.records, self.occupation_labels)
+        self.ready = False
+
+    # --- loading -----------------------------------------------------------------------------
+    async def load(self, db: AsyncDatabase, now: datetime | None = None) -> LoadReport:
+        started = time.perf_counter()
+        report = LoadReport()
+        occupations = (
+            await db[c.OCCUPATIONS]
+            .find({}, {"labelDa": 1, "labelEn": 1, "altLabelsDa": 1, "iscoCode": 1})
+            .to_list()
+        )
+        self.occupation_labels.clear()
+        self.occupation_labels.update({o["_id"]: (o["labelDa"], o["labelEn"]) for o in occupations})
+        self.occupation_isco = {o["_id"]: o["iscoCode"] for o in occupations}
+        report.occupations = len(occupations)
+        t = time.perf_counter()
+        self.titles = await asyncio.to_thread(
+            TitleNormalizer, taxonomy_entries(occupations), self.embedder
+        )
+        report.timings["titles"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        now = now or datetime.now(UTC)
+        docs = (
+            await db[c.POSTINGS]
+            .find(
+                {"status": "OPEN", "deadline": {"$gte": now}},
+                {"embedding": 0},
+            )
+            .to_list()
+        )
+        report.timings["read_postings"] = time.perf_counter() - t
+        records = {d["_id"]: PostingRecord.from_doc(d) for d in docs}
+        texts = {d["_id"]: self.posting_text(d) for d in docs}
+        hashes = {pid: content_hash(self.embedder.model_id, text) for pid, text in texts.items()}
+        kind = "hnsw" if len(docs) > self.config.hnsw_threshold else "flat"
+        manifest = Manifest(
+            self.embedder.model_id,
+            self.embedder.dimension,
+            len(docs),
+            Manifest.checksum_of(hashes.items()),
+            kind,
+        )
+        stored = VectorIndex.read_manifest(self.config.index_dir)
+        t = time.perf_counter()
+        if stored == manifest:
+            fresh = await asyncio.to_thread(
+                VectorIndex.load, self.config.index_dir, manifest, self.config.ef_search
+            )
+            report.from_disk = True
+        else:
+            ids = list(texts)
+            before = len(self.embedder.cache) if self.embedder.cache else 0
+            vectors = await asyncio.to_thread(self.embedder.encode, [texts[i] for i in ids])
+            report.embedded = (
+                (len(self.embedder.cache) - before) if self.embedder.cache else len(ids)
+            )
+            fresh = await asyncio.to_thread(
+                VectorIndex.build, ids, vectors, kind=kind, ef_search=self.config.ef_search
+            )
+            await asyncio.to_thread(fresh.save, self.config.index_dir, manifest)
+        report.timings["index"] = time.perf_counter() - t
+        # Swap: searches running now finish on the old generation; new ones see the new one.
+        self.index.swap_in(fresh)
+        self.records.clear()
+        self.records.update(records)
+        self.ready = True
+        report.postings, report.index_kind = len(records), kind
+        report.seconds = time.perf_counter() - started
+        log.info(
+            "matching engine loaded",
+            extra={k: v for k, v in vars(report).items() if k != "timings"},
+        )
+        return report
+
+    def posting_text(self, doc: Mapping) -> str:
+        label = self.occupation_labels.get(doc.get("occupationId", ""), (None, None))[0]
+        return posting_text(doc, label)
+
+    # --- incremental updates -----------------------------------------------------------------
+    async def upsert_posting(self, doc: Mapping, now: datetime | None = None) -> None:
+        """Index a created or changed posting; closed or expired ones leave the index."""
+        now = now or datetime.now(UTC)
+        if doc.get("status") != "OPEN" or doc["deadline"] < now:
+            self.remove_posting(doc["_id"])
+            return
+        vector = await asyncio.to_thread(self.embedder.encode, [self.posting_text(doc)])
+        self.index.add([doc["_id"]], vector)
+        self.records[doc["_id"]] = PostingRecord.from_doc(doc)
+
+    def remove_posting(self, posting_id: str) -> None:
+        self.index.remove([posting_id])
+        self.records.pop(posting_id, None)
+
+    # --- citizens ----------------------------------------------------------------------------
+    async def citizen_profile(
+        self,
+        db: AsyncDatabase,
+        citizen: Mapping,
+        cv: Mapping | None,
+        *,
+        excluded: set[str] | None = None,
+        feedback: dict[str, float] | None = None,
+        locale: str = "da",
+    ) -> CitizenProfile:
+        cv = cv or {}
+        prefs = citizen.get("preferences", {})
+        lon, lat = citizen["location"]["coordinates"]
+        wanted_ids = [o for o in prefs.get("occupationIds", []) if o in self.occupation_isco]
+        lang = 1 if locale == "en" else 0
+        history = [
+            HistoryItem(
+                j.get("occupationId"),
+                self.occupation_isco.get(j.get("occupationId", "")),
+                j["title"],
+                j.get("employer"),
+            )
+            for j in cv.get("workHistory", [])
+        ]
+        profile = CitizenProfile(
+            id=citizen["_id"],
+            lat=lat,
+            lon=lon,
+            radius_km=float(prefs.get("radiusKm", 30)),
+            hours=prefs.get("hours", "ANY"),
+            wanted={o: self.occupation_isco[o] for o in wanted_ids},
+            wanted_labels={o: self.occupation_labels[o][lang] for o in wanted_ids},
+            history=history,
+            terms=citizen_terms(
+                cv.get("skills", []), cv.get("courses", []), cv.get("drivingLicences", [])
+            ),
+            excluded=excluded or set(),
+            feedback=feedback or {},
+            locale=locale,
+        )
+        if citizen.get("consents", {}).get("profiling", True):
+            profile.vector = await self.profile_vector(db, citizen["_id"], cv, wanted_ids)
+        else:
+            # Opted out: no profile embedding is kept anywhere.
+            await db[c.PROFILE_VECTORS].delete_one({"_id": citizen["_id"]})
+        return profile
+
+    async def profile_vector(
+        self, db: AsyncDatabase, citizen_id: str, cv: Mapping, wanted_ids: list[str]
+    ) -> np.ndarray:
+        text = profile_text(
+            cv,
+            [self.occupation_labels[o][0] for o in wanted_ids],
+            [
+                self.occupation_labels[j["occupationId"]][0]
+                for j in cv.get("workHistory", [])
+                if j.get("occupationId") in self.occupation_labels
+            ],
+        )
+        chash = content_hash(self.embedder.model_id, text)
+        stored = await db[c.PROFILE_VECTORS].find_one({"_id": citizen_id})
+        if stored and stored.get("hash") == chash:
+            return np.frombuffer(stored["v"], dtype=np.float32)
+        vector = (await asyncio.to_thread(self.embedder.encode, [text]))[0]
+        await db[c.PROFILE_VECTORS].replace_one(
+            {"_id": citizen_id},
+            {
+                "_id": citizen_id,
+                "hash": chash,
+                "model": self.embedder.model_id,
+                "v": Binary(vector.astype(np.float32).tobytes()),
+                "updatedAt": datetime.now(UTC),
+            },
+            upsert=True,
+        )
+        return vector
+
+    # --- questions ---------------------------------------------------------------------------
+    def recommend(
+        self, profile: CitizenProfile, now: datetime, limit: int, filters: Filters | None = None
+    ) -> list[RankedJob]:
+        return self.ranker.rank(profile, now, limit=limit, filters=filters)
+
+    def normalize_title(self, text: str, k: int = 10) -> list[TitleMatch]:
+        if self.titles is None:
+            return []
+        return self.titles.search(text, k)
+
+
+def build_engine(settings) -> MatchingEngine:
+    """The engine as configured (``core.settings.Settings``): bundled model unless another is
+    named, embedding cache and index files under the data directory."""
+    embedder = Embedder(
+        settings.model_name_or_path,
+        max_tokens=settings.embedding_max_tokens,
+        batch_size=settings.embedding_batch_size,
+        cache_dir=settings.data_dir / "embeddings",
+    )
+    return MatchingEngine(
+        embedder,
+        EngineConfig(
+            index_dir=settings.data_dir / settings.index_dir_name,
+            hnsw_threshold=settings.hnsw_threshold,
+            ef_search=settings.hnsw_ef_search,
+        ),
+    )

@@ -1,0 +1,212 @@
+"""Ranking rules on hand-made postings and vectors (no model needed): filters, the blend,
+broadening, opt-out, explanations, reverse ranking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from matching.explanations import requirement_met
+from matching.index import VectorIndex
+from matching.ranking import (
+    CitizenProfile,
+    Filters,
+    HistoryItem,
+    JobRanker,
+    PostingRecord,
+    rank_candidates_for_offer,
+)
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+AARHUS = (56.157, 10.211)
+KOLDING = (55.490, 9.472)  # about 100 km from Aarhus
+D = 8
+
+
+def vec(*hot: int) -> np.ndarray:
+    v = np.zeros(D, dtype=np.float32)
+    v[list(hot)] = 1
+    return v / np.linalg.norm(v)
+
+
+def posting(
+    pid,
+    isco,
+    occ,
+    where=AARHUS,
+    hours="FULL_TIME",
+    days_old=1,
+    deadline_days=20,
+    reqs=(("truckkørsel", True), ("ADR", True), ("engelsk", False)),
+):
+    return PostingRecord(
+        id=pid,
+        title=f"Job {pid}",
+        occupation_id=occ,
+        isco=isco,
+        lat=where[0],
+        lon=where[1],
+        hours=hours,
+        deadline=NOW + timedelta(days=deadline_days),
+        posted_at=NOW - timedelta(days=days_old),
+        company_cvr="37741892",
+        company_name="Østjysk Lager & Logistik ApS",
+        town="Aarhus",
+        requirements=reqs,
+    )
+
+
+def world(postings_and_vectors):
+    records = {p.id: p for p, _ in postings_and_vectors}
+    index = VectorIndex.build(list(records), np.vstack([v for _, v in postings_and_vectors]))
+    labels = {
+        "occ-lager": ("lagerarbejder", "warehouse worker"),
+        "occ-truck": ("gaffeltruckfører", "forklift operator"),
+        "occ-pluk": ("lagerekspedient", "warehouse order picker"),
+        "occ-kok": ("kok", "cook"),
+    }
+    return JobRanker(index, records, labels)
+
+
+def citizen(**kw) -> CitizenProfile:
+    base = dict(
+        id="c1",
+        lat=AARHUS[0],
+        lon=AARHUS[1],
+        radius_km=30,
+        hours="ANY",
+        vector=vec(0, 1),
+        wanted={"occ-lager": "9333"},
+        wanted_labels={"occ-lager": "lagerarbejder"},
+        history=[HistoryItem("occ-lager", "9333", "Lagermedarbejder", "Brabrand Fragt A/S")],
+        terms={"truckcertifikat b", "kørekort b"},
+    )
+    base.update(kw)
+    return CitizenProfile(**base)
+
+
+def test_filters_radius_hours_deadline_and_exclusions():
+    ranker = world(
+        [
+            (posting("near", "9333", "occ-lager"), vec(0, 1)),
+            (posting("far", "9333", "occ-lager", where=KOLDING), vec(0, 1)),
+            (posting("part", "9333", "occ-lager", hours="PART_TIME"), vec(0, 1)),
+            (posting("expired", "9333", "occ-lager", deadline_days=-1), vec(0, 1)),
+            (posting("applied", "9333", "occ-lager"), vec(0, 1)),
+        ]
+    )
+    got = [j.posting.id for j in ranker.rank(citizen(hours="FULL_TIME", excluded={"applied"}), NOW)]
+    assert got == ["near"]
+    wider = ranker.rank(citizen(hours="FULL_TIME"), NOW, filters=Filters(radius_km=150))
+    assert {j.posting.id for j in wider} == {"near", "far", "applied"}
+
+
+def test_occupation_match_outranks_a_semantic_lookalike():
+    ranker = world(
+        [
+            (posting("same-occupation", "9333", "occ-lager"), vec(0, 1, 2)),
+            (posting("lookalike", "5120", "occ-kok"), vec(0, 1)),
+        ]
+    )
+    ranked = ranker.rank(citizen(), NOW)
+    assert ranked[0].posting.id == "same-occupation"
+    assert ranked[0].components["occupation"] == 1.0
+
+
+def test_fresher_and_nearer_win_ties():
+    ranker = world(
+        [
+            (posting("old", "9333", "occ-lager", days_old=30), vec(0, 1)),
+            (posting("new", "9333", "occ-lager", days_old=0), vec(0, 1)),
+        ]
+    )
+    assert [j.posting.id for j in ranker.rank(citizen(), NOW)] == ["new", "old"]
+
+
+def test_explanation_in_danish_and_english():
+    ranker = world([(posting("p", "9333", "occ-lager"), vec(0, 1))])
+    e = ranker.rank(citizen(), NOW)[0].explanation
+    assert e.summary == "Foreslået pga. din erfaring som lagermedarbejder hos Brabrand Fragt A/S."
+    assert "Du ønsker job som lagerarbejder." in e.reasons
+    assert e.occupation_label == "lagerarbejder"
+    assert e.requirements_met == ["truckkørsel"]  # via the forklift certificate
+    assert e.requirements_missing == ["ADR"]
+    en = ranker.rank(citizen(locale="en"), NOW)[0].explanation
+    assert en.summary.startswith("Suggested because of your experience as Lagermedarbejder")
+    assert en.occupation_label == "warehouse worker"
+
+
+def test_broadening_only_when_few_full_matches_and_flagged():
+    related = [(posting(f"rel{i}", "9334", f"occ-x{i}"), vec(3, 4)) for i in range(6)]
+    few_full = world([(posting("full", "9333", "occ-lager"), vec(0, 1)), *related])
+    ranked = few_full.rank(citizen(), NOW)
+    assert ranked[0].posting.id == "full" and not ranked[0].broadened
+    broadened = [j for j in ranked if j.broadened]
+    assert len(broadened) == 6
+    assert all(j.broadened_reason and "Bredere forslag" in j.broadened_reason for j in broadened)
+    many_full = world(
+        [*[(posting(f"full{i}", "9333", "occ-lager"), vec(0, 1)) for i in range(5)], *related]
+    )
+    assert not any(j.broadened for j in many_full.rank(citizen(), NOW))
+
+
+def test_unrelated_jobs_are_never_suggested():
+    ranker = world([(posting("chef", "5120", "occ-kok"), vec(6, 7))])
+    assert ranker.rank(citizen(), NOW) == []
+
+
+def test_profiling_off_gives_filtered_newest_first_without_cv_reasons():
+    ranker = world(
+        [
+            (posting("a", "5120", "occ-kok", days_old=3), vec(6)),
+            (posting("b", "9333", "occ-lager", days_old=1), vec(0)),
+            (posting("far", "9333", "occ-lager", where=KOLDING), vec(0)),
+        ]
+    )
+    ranked = ranker.rank(citizen(vector=None), NOW)
+    assert [j.posting.id for j in ranked] == ["b", "a"]
+    assert all(j.score == 0.0 and not j.explanation.matched_cv_items for j in ranked)
+    assert "CV-baserede forslag er slået fra" in ranked[0].explanation.summary
+    searched = ranker.rank(citizen(vector=None), NOW, filters=Filters(search="Job kantine"))
+    assert [j.posting.id for j in searched] == ["kantine"]
+
+
+def test_feedback_moves_a_group_down():
+    ranker = world(
+        [
+            (posting("lager", "9333", "occ-lager"), vec(0, 1)),
+            (posting("truck", "8344", "occ-truck"), vec(0, 1)),
+        ]
+    )
+    wanted = {"occ-lager": "9333", "occ-truck": "8344"}  # equally good otherwise
+    no_lager = citizen(wanted=wanted, feedback={"9333": -1.0})
+    no_truck = citizen(wanted=wanted, feedback={"8344": -1.0})
+    assert ranker.rank(no_lager, NOW)[0].posting.id == "truck"
+    assert ranker.rank(no_truck, NOW)[0].posting.id == "lager"
+
+
+def test_requirement_synonyms():
+    terms = {"truckcertifikat b", "kørekort ce", "hygiejnebevis"}
+    assert requirement_met("truckkørsel", terms)
+    assert requirement_met("kørekort C", terms)
+    assert requirement_met("hygiejne", terms)
+    assert not requirement_met("svejsning", terms)
+
+
+def test_reverse_ranking_for_an_offer():
+    offer = vec(0, 1)
+    ranked = rank_candidates_for_offer(
+        offer,
+        {"occ-lager": "9333"},
+        *AARHUS,
+        [
+            ("same-job-far", vec(0, 1), {"occ-lager": "9333"}, *KOLDING),
+            ("same-job-near", vec(0, 1), {"occ-lager": "9333"}, *AARHUS),
+            ("other-field", vec(6), {"occ-kok": "5120"}, *AARHUS),
+            ("no-profiling", None, {"occ-lager": "9333"}, *AARHUS),
+        ],
+    )
+    order = [cid for cid, _ in ranked]
+    assert order[0] == "same-job-near" and order[-1] == "other-field"
+    assert "no-profiling" in order  # never dropped, ranked without an embedding
