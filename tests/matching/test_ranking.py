@@ -159,13 +159,13 @@ def test_unrelated_jobs_are_never_suggested():
 def test_profiling_off_gives_filtered_newest_first_without_cv_reasons():
     ranker = world(
         [
-            (posting("a", "5120", "occ-kok", days_old=3), vec(6)),
-            (posting("b", "9333", "occ-lager", days_old=1), vec(0)),
+            (posting("kantine", "5120", "occ-kok", days_old=3), vec(6)),
+            (posting("lager", "9333", "occ-lager", days_old=1), vec(0)),
             (posting("far", "9333", "occ-lager", where=KOLDING), vec(0)),
         ]
     )
     ranked = ranker.rank(citizen(vector=None), NOW)
-    assert [j.posting.id for j in ranked] == ["b", "a"]
+    assert [j.posting.id for j in ranked] == ["lager", "kantine"]
     assert all(j.score == 0.0 and not j.explanation.matched_cv_items for j in ranked)
     assert "CV-baserede forslag er slået fra" in ranked[0].explanation.summary
     searched = ranker.rank(citizen(vector=None), NOW, filters=Filters(search="Job kantine"))
