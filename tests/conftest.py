@@ -21,6 +21,9 @@ from api.auth.local_tokens import mint_local_token
 from core.settings import Settings
 from store.embedded import EmbeddedDatabase, free_port
 
+# The seeded world with a loaded matching engine, shared by the matching and API tests.
+pytest_plugins = ["tests.matching.world"]
+
 TEST_SECRET = "test-secret-" + "x" * 40
 
 

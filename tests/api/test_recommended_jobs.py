@@ -1,0 +1,124 @@
+"""recommendedJobs, normalizeTitle and occupations(search:) over GraphQL, with the shared
+engine and its seeded database."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.app import create_app
+from api.auth.actor import Role
+from seed.demo import DEMO_CITIZEN_ID, DEMO_COMPANY_CVR, DEMO_EMPLOYER_ID
+from tests.conftest import error_codes, gql, token_for
+
+QUERY = """query($first: Int!, $after: String, $filter: JobFilter) {
+  recommendedJobs(first: $first, after: $after, filter: $filter) {
+    profiling
+    edges { cursor node { score broadened broadenedReason distanceKm
+      posting { id title companyName town hours description occupation { labelDa } }
+      explanation { summary reasons matchedCvItems occupationLabel requirementsMet requirementsMissing } } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+@pytest.fixture
+def database_name(matching_world):
+    return matching_world["name"]
+
+
+@pytest.fixture
+def sync_db():  # the seeded database is shared by the session
+    return None
+
+
+@pytest.fixture
+def app(settings, matching_world, command_counter):
+    return create_app(
+        settings, engine=matching_world["engine"], command_listeners=[command_counter]
+    )
+
+
+CITIZEN = token_for(DEMO_CITIZEN_ID)
+
+
+async def test_demo_citizen_gets_explained_suggestions(client):
+    result = await gql(client, QUERY, token=CITIZEN, variables={"first": 5})
+    assert "errors" not in result, result
+    conn = result["data"]["recommendedJobs"]
+    assert conn["profiling"] is True
+    top = conn["edges"][0]["node"]
+    assert top["broadened"] is False and 0 < top["score"] <= 1
+    assert top["explanation"]["summary"].startswith("Foreslået pga. din erfaring som")
+    assert top["posting"]["description"] and top["posting"]["occupation"]["labelDa"]
+    assert top["distanceKm"] <= 30
+
+
+async def test_pages_do_not_repeat(client):
+    first = (await gql(client, QUERY, token=CITIZEN, variables={"first": 3}))["data"]
+    page1 = first["recommendedJobs"]
+    assert page1["pageInfo"]["hasNextPage"]
+    second = await gql(
+        client,
+        QUERY,
+        token=CITIZEN,
+        variables={"first": 3, "after": page1["pageInfo"]["endCursor"]},
+    )
+    ids1 = [e["node"]["posting"]["id"] for e in page1["edges"]]
+    ids2 = [e["node"]["posting"]["id"] for e in second["data"]["recommendedJobs"]["edges"]]
+    assert ids2 and not set(ids1) & set(ids2)
+
+
+async def test_filter_narrows_and_bad_filter_is_refused(client):
+    narrow = await gql(
+        client,
+        QUERY,
+        token=CITIZEN,
+        variables={"first": 50, "filter": {"radiusKm": 5, "hours": "FULL_TIME"}},
+    )
+    for edge in narrow["data"]["recommendedJobs"]["edges"]:
+        assert edge["node"]["distanceKm"] <= 5 and edge["node"]["posting"]["hours"] == "FULL_TIME"
+    bad = await gql(client, QUERY, token=CITIZEN, variables={"first": 5, "filter": {"radiusKm": 0}})
+    assert error_codes(bad) == ["BAD_USER_INPUT"]
+    too_many = await gql(client, QUERY, token=CITIZEN, variables={"first": 51})
+    assert error_codes(too_many) == ["BAD_USER_INPUT"]
+
+
+async def test_english_explanations(client):
+    result = await gql(
+        client, QUERY, token=CITIZEN, variables={"first": 1}, headers={"Accept-Language": "en"}
+    )
+    summary = result["data"]["recommendedJobs"]["edges"][0]["node"]["explanation"]["summary"]
+    assert summary.startswith("Suggested because of your experience as")
+
+
+async def test_only_citizens_get_suggestions(client):
+    employer = token_for(DEMO_EMPLOYER_ID, Role.EMPLOYER, DEMO_COMPANY_CVR)
+    assert error_codes(await gql(client, QUERY, token=employer, variables={"first": 5})) == [
+        "FORBIDDEN"
+    ]
+    assert error_codes(await gql(client, QUERY, variables={"first": 5})) == ["UNAUTHENTICATED"]
+    stranger = token_for("citizen-without-profile")
+    assert error_codes(await gql(client, QUERY, token=stranger, variables={"first": 5})) == [
+        "NOT_FOUND"
+    ]
+
+
+async def test_normalize_title_and_typeahead(client):
+    result = await gql(
+        client,
+        '{ normalizeTitle(text: "lagermedarbeider", first: 3) { score matchedLabel occupation { labelDa iscoCode } } }',
+        token=CITIZEN,
+    )
+    matches = result["data"]["normalizeTitle"]
+    assert len(matches) == 3 and matches[0]["score"] >= matches[1]["score"]
+    assert any(m["occupation"]["iscoCode"] == "9333" for m in matches)
+    typeahead = await gql(
+        client, '{ occupations(search: "truckfører", first: 5) { id labelDa } }', token=CITIZEN
+    )
+    labels = [o["labelDa"] for o in typeahead["data"]["occupations"]]
+    assert "gaffeltruckfører" in labels and len(labels) == 5
+    long = await gql(client, '{ occupations(search: "%s") { id } }' % ("x" * 121), token=CITIZEN)
+    assert error_codes(long) == ["BAD_USER_INPUT"]
+
+
+async def test_readyz_reports_the_search_index(client):
+    body = (await client.get("/readyz")).json()
+    assert body["checks"] == {"database": True, "search_index": True}
