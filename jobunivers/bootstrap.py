@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -9,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.indexes import all_index_specs
 from core.settings import Settings
+from matching.engine import build_engine
 from seed.demo import database_is_empty
 from seed.generator import SeedSpec
 from seed.run import SeedReport, seed_database
@@ -37,16 +39,18 @@ async def prepare_database(
     eval_out: Path | None = None,
     eval_citizens: int = 1000,
     console: Console | None = None,
+    build_index: bool = True,
 ) -> SeedReport | None:
-    """Ensure indexes; seed if forced or (with seed_if_empty) if the database is empty.
-    Returns the seed report, or None when nothing was seeded."""
+    """Ensure indexes; seed if forced or (with seed_if_empty) if the database is empty, then
+    embed what was seeded and save the search index (``build_index``), so the API starts with
+    a warm embedding cache. Returns the seed report, or None when nothing was seeded."""
     store = Store(settings.effective_mongodb_uri, settings.database_name)
     try:
         await ensure_indexes(store.db, all_index_specs())
         if not (force_seed or (seed_if_empty and await database_is_empty(store.db))):
             return None
         taxonomy = load_taxonomy(settings.taxonomy_dir)
-        return await seed_database(
+        report = await seed_database(
             store.db,
             taxonomy,
             spec or SeedSpec(),
@@ -54,5 +58,17 @@ async def prepare_database(
             eval_citizens=eval_citizens,
             progress=progress_bar(console) if console else None,
         )
+        if build_index:
+            engine = build_engine(settings)
+            status = (
+                console.status("Embedding occupations and postings for matching ...")
+                if console
+                else nullcontext()
+            )
+            with status:
+                loaded = await engine.load(store.db)
+            report.counts["indexed_postings"] = loaded.postings
+            report.seconds += loaded.seconds
+        return report
     finally:
         await store.close()

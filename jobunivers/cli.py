@@ -132,13 +132,16 @@ def db() -> None:
 def seed(
     citizens: int = typer.Option(1000, min=0, help="Citizens with a CV each"),
     companies: int = typer.Option(300, min=1, help="Companies with valid CVR numbers"),
-    postings: int = typer.Option(3000, min=0, help="Job postings (reposts and copies included)"),
+    postings: int = typer.Option(2000, min=0, help="Job postings (reposts and copies included)"),
     offers: int = typer.Option(150, min=0, help="Coffee-meeting offers"),
     seed_number: int = typer.Option(42, "--seed", help="Same seed and --as-of, same data"),
     as_of: str | None = typer.Option(None, help="Reference date YYYY-MM-DD; default today"),
     eval_out: Path | None = typer.Option(None, help="Write citizen -> relevant postings labels"),
     eval_citizens: int = typer.Option(1000, min=1, help="At most this many labelled citizens"),
     if_empty: bool = typer.Option(False, "--if-empty", help="Only when no citizens exist yet"),
+    index: bool = typer.Option(
+        True, "--index/--no-index", help="Embed and index the postings (skip for huge sets)"
+    ),
 ) -> None:
     """Import the taxonomy and generate realistic Danish demo data (idempotent)."""
     from seed.generator import SeedSpec
@@ -161,6 +164,7 @@ def seed(
             eval_out=eval_out,
             eval_citizens=eval_citizens,
             console=console,
+            build_index=index,
         )
     )
     if report is None:
@@ -228,6 +232,11 @@ def release_contract_cmd() -> None:
     from .contract import release_contract
 
     console.print(f"wrote {release_contract()}")
+
+
+from .bench import bench as bench_app  # noqa: E402
+
+cli.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

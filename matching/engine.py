@@ -24,6 +24,7 @@ from store.indexes import IndexSpec
 
 from .embeddings import Embedder, content_hash
 from .explanations import citizen_terms
+from .geoindex import GeoIndex
 from .index import Manifest, VectorIndex
 from .ranking import CitizenProfile, Filters, HistoryItem, JobRanker, PostingRecord, RankedJob
 from .texts import posting_text, profile_text
@@ -56,7 +57,9 @@ class MatchingEngine:
     def __init__(self, embedder: Embedder, config: EngineConfig) -> None:
         self.embedder = embedder
         self.config = config
-        self.index = VectorIndex(embedder.dimension)
+        self.index = GeoIndex(
+            embedder.dimension, hnsw_threshold=config.hnsw_threshold, ef_search=config.ef_search
+        )
         self.records: dict[str, PostingRecord] = {}
         self.occupation_labels: dict[str, tuple[str, str]] = {}
         self.occupation_isco: dict[str, str] = {}
@@ -97,7 +100,7 @@ class MatchingEngine:
         records = {d["_id"]: PostingRecord.from_doc(d) for d in docs}
         texts = {d["_id"]: self.posting_text(d) for d in docs}
         hashes = {pid: content_hash(self.embedder.model_id, text) for pid, text in texts.items()}
-        kind = "hnsw" if len(docs) > self.config.hnsw_threshold else "flat"
+        kind = "geo-hnsw" if len(docs) > self.config.hnsw_threshold else "geo-flat"
         manifest = Manifest(
             self.embedder.model_id,
             self.embedder.dimension,
@@ -105,11 +108,15 @@ class MatchingEngine:
             Manifest.checksum_of(hashes.items()),
             kind,
         )
-        stored = VectorIndex.read_manifest(self.config.index_dir)
+        stored = VectorIndex.read_manifest(self.config.index_dir)  # same manifest format
         t = time.perf_counter()
         if stored == manifest:
             fresh = await asyncio.to_thread(
-                VectorIndex.load, self.config.index_dir, manifest, self.config.ef_search
+                GeoIndex.load,
+                self.config.index_dir,
+                manifest,
+                hnsw_threshold=self.config.hnsw_threshold,
+                ef_search=self.config.ef_search,
             )
             report.from_disk = True
         else:
@@ -119,8 +126,14 @@ class MatchingEngine:
             report.embedded = (
                 (len(self.embedder.cache) - before) if self.embedder.cache else len(ids)
             )
+            coords = [(records[i].lat, records[i].lon) for i in ids]
             fresh = await asyncio.to_thread(
-                VectorIndex.build, ids, vectors, kind=kind, ef_search=self.config.ef_search
+                GeoIndex.build,
+                ids,
+                vectors,
+                coords,
+                hnsw_threshold=self.config.hnsw_threshold,
+                ef_search=self.config.ef_search,
             )
             await asyncio.to_thread(fresh.save, self.config.index_dir, manifest)
         report.timings["index"] = time.perf_counter() - t
@@ -128,8 +141,9 @@ class MatchingEngine:
         self.index.swap_in(fresh)
         self.records.clear()
         self.records.update(records)
+        self.ranker.invalidate()
         self.ready = True
-        report.postings, report.index_kind = len(records), kind
+        report.postings, report.index_kind = len(records), self.index.kind
         report.seconds = time.perf_counter() - started
         log.info(
             "matching engine loaded",
@@ -149,12 +163,15 @@ class MatchingEngine:
             self.remove_posting(doc["_id"])
             return
         vector = await asyncio.to_thread(self.embedder.encode, [self.posting_text(doc)])
-        self.index.add([doc["_id"]], vector)
-        self.records[doc["_id"]] = PostingRecord.from_doc(doc)
+        record = PostingRecord.from_doc(doc)
+        self.index.add(doc["_id"], vector[0], record.lat, record.lon)
+        self.records[doc["_id"]] = record
+        self.ranker.invalidate()
 
     def remove_posting(self, posting_id: str) -> None:
         self.index.remove([posting_id])
-        self.records.pop(posting_id, None)
+        if self.records.pop(posting_id, None) is not None:
+            self.ranker.invalidate()
 
     # --- citizens ----------------------------------------------------------------------------
     async def citizen_profile(

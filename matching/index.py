@@ -153,6 +153,17 @@ class VectorIndex:
                     break
             return out
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these postings (those present)."""
+        with self._lock:
+            state = self._state
+            out = {}
+            for pid in ids:
+                n = state.int_of.get(pid)
+                if n is not None:
+                    out[pid] = state.index.reconstruct(n)
+            return out
+
     # --- persistence -------------------------------------------------------------------------
     def save(self, directory: Path, manifest: Manifest) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .explanations import Explanation, explain, explain_filter_only
 from .geo import haversine_km_many
-from .index import VectorIndex
+from .geoindex import GeoIndex
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def _matches_search(p: PostingRecord, words: Sequence[str]) -> bool:
 class JobRanker:
     def __init__(
         self,
-        index: VectorIndex,
+        index: GeoIndex,
         records: Mapping[str, PostingRecord],
         occupation_labels: Mapping[str, tuple[str, str]],  # id -> (da, en)
         weights: Weights = WEIGHTS,
@@ -178,6 +178,20 @@ class JobRanker:
         self.records = records
         self.occupation_labels = occupation_labels
         self.weights = weights
+        self._by_unit: dict[str, list[str]] | None = None
+
+    def invalidate(self) -> None:
+        """Call after records change (load, new or closed postings)."""
+        self._by_unit = None
+
+    def postings_by_unit(self) -> dict[str, list[str]]:
+        by_unit = self._by_unit
+        if by_unit is None:
+            by_unit = {}
+            for p in self.records.values():
+                by_unit.setdefault(p.isco, []).append(p.id)
+            self._by_unit = by_unit
+        return by_unit
 
     def rank(
         self,
@@ -199,54 +213,57 @@ class JobRanker:
             **profile.wanted,
             **{h.occupation_id: h.isco for h in profile.history if h.occupation_id},
         }
-        k = oversample
-        while True:
-            hits = self.index.search(profile.vector, k)
-            candidates = [
-                (self.records[pid], sim)
-                for pid, sim in hits
-                if pid in self.records
-                and _passes(self.records[pid], profile, now, hours)
-                and (not words or _matches_search(self.records[pid], words))
-            ]
-            if candidates:
-                lat = np.fromiter((p.lat for p, _ in candidates), float, len(candidates))
-                lon = np.fromiter((p.lon for p, _ in candidates), float, len(candidates))
-                km = haversine_km_many(profile.lat, profile.lon, lat, lon)
-            else:
-                km = np.zeros(0)
-            full: list[RankedJob] = []
-            related: list[RankedJob] = []
-            for (p, sim), dist in zip(candidates, km.tolist(), strict=True):
-                if dist > radius:
-                    continue
-                relation, via = occupation_relation(p, known)
-                is_full = relation >= w.full_match_relation or sim >= w.full_match_semantic
-                if not is_full and relation < 0.1 and sim < w.related_semantic:
-                    continue
-                age_days = max((now - p.posted_at).total_seconds() / 86400, 0.0)
-                components = {
-                    "semantic": max(sim, 0.0),
-                    "occupation": relation,
-                    "distance": math.exp(-dist / w.distance_scale_km),
-                    "freshness": 0.5 ** (age_days / w.freshness_half_life_days),
-                    "feedback": profile.feedback.get(p.isco, 0.0),
-                }
-                score = (
-                    w.semantic * components["semantic"]
-                    + w.occupation * components["occupation"]
-                    + w.distance * components["distance"]
-                    + w.freshness * components["freshness"]
-                    + w.feedback * components["feedback"]
-                )
-                job = RankedJob(p, score, not is_full, None, None, components)  # type: ignore[arg-type]
-                job.components["distance_km"] = dist
-                job.components["via"] = via  # type: ignore[assignment]
-                (full if is_full else related).append(job)
-            # Enough candidates seen, or the whole index searched: stop widening.
-            if len(full) >= limit or k >= len(self.index):
-                break
-            k = min(k * 4, len(self.index))
+        # Candidates: the semantic top-k within the radius cells, plus every posting of the
+        # citizen's own ISCO unit groups (found through the inverted index, so a rare trade's
+        # few local postings are never crowded out of the semantic top-k).
+        hits = dict(self.index.search(profile.vector, oversample, profile.lat, profile.lon, radius))
+        units = {u for u in known.values() if u}
+        extra = [
+            pid for u in units for pid in self.postings_by_unit().get(u, ()) if pid not in hits
+        ]
+        if extra:
+            for pid, v in self.index.vectors(extra).items():
+                hits[pid] = float(np.dot(v, profile.vector))
+        candidates = [
+            (self.records[pid], sim)
+            for pid, sim in hits.items()
+            if pid in self.records
+            and _passes(self.records[pid], profile, now, hours)
+            and (not words or _matches_search(self.records[pid], words))
+        ]
+        if candidates:
+            lat = np.fromiter((p.lat for p, _ in candidates), float, len(candidates))
+            lon = np.fromiter((p.lon for p, _ in candidates), float, len(candidates))
+            km = haversine_km_many(profile.lat, profile.lon, lat, lon)
+        else:
+            km = np.zeros(0)
+        full: list[RankedJob] = []
+        related: list[RankedJob] = []
+        for (p, sim), dist in zip(candidates, km.tolist(), strict=True):
+            if dist > radius:
+                continue
+            relation, _ = occupation_relation(p, known)
+            is_full = relation >= w.full_match_relation or sim >= w.full_match_semantic
+            if not is_full and relation < 0.1 and sim < w.related_semantic:
+                continue
+            age_days = max((now - p.posted_at).total_seconds() / 86400, 0.0)
+            components = {
+                "semantic": max(sim, 0.0),
+                "occupation": relation,
+                "distance": math.exp(-dist / w.distance_scale_km),
+                "freshness": 0.5 ** (age_days / w.freshness_half_life_days),
+                "feedback": profile.feedback.get(p.isco, 0.0),
+            }
+            score = (
+                w.semantic * components["semantic"]
+                + w.occupation * components["occupation"]
+                + w.distance * components["distance"]
+                + w.freshness * components["freshness"]
+                + w.feedback * components["feedback"]
+            )
+            job = RankedJob(p, score, not is_full, None, None, components)  # type: ignore[arg-type]
+            job.components["distance_km"] = dist
+            (full if is_full else related).append(job)
         full.sort(key=lambda j: -j.score)
         related.sort(key=lambda j: -j.score)
         week_ago = now - timedelta(days=7)

@@ -141,7 +141,7 @@ def _month(d: date) -> str:
 class SeedSpec:
     seed: int = 42
     companies: int = 300
-    postings: int = 3000
+    postings: int = 2000
     offers: int = 150
     citizens: int = 1000
     as_of: date = field(default_factory=lambda: datetime.now(UTC).date())

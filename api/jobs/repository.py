@@ -23,3 +23,7 @@ async def postings_by_ids(db, ids) -> list[dict | None]:
         )
     }
     return [found.get(i) for i in ids]
+
+
+async def get_posting(db, posting_id: str) -> dict | None:
+    return await db[c.POSTINGS].find_one({"_id": posting_id})

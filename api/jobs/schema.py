@@ -3,13 +3,20 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.auth.permissions import IsCitizen
+from api.auth.permissions import IsAuthenticated, IsCitizen
 from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 from core.errors import BadUserInput
-from matching.ranking import Filters
+from matching.ranking import Filters, PostingRecord
 
 from . import service
-from .types import JobFilter, RecommendedJob, RecommendedJobConnection, RecommendedJobEdge
+from .repository import get_posting
+from .types import (
+    JobFilter,
+    JobPosting,
+    RecommendedJob,
+    RecommendedJobConnection,
+    RecommendedJobEdge,
+)
 
 
 @strawberry.type
@@ -60,3 +67,11 @@ class JobsQuery:
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
             profiling=profiling,
         )
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="One job posting by id; null when unknown. Added in contract 0.2.",
+    )
+    async def job_posting(self, info: Info, id: strawberry.ID) -> JobPosting | None:
+        doc = await get_posting(info.context.db, str(id))
+        return JobPosting.from_record(PostingRecord.from_doc(doc)) if doc else None

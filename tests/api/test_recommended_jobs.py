@@ -122,3 +122,13 @@ async def test_normalize_title_and_typeahead(client):
 async def test_readyz_reports_the_search_index(client):
     body = (await client.get("/readyz")).json()
     assert body["checks"] == {"database": True, "search_index": True}
+
+
+async def test_job_posting_detail(client):
+    first = await gql(client, QUERY, token=CITIZEN, variables={"first": 1})
+    pid = first["data"]["recommendedJobs"]["edges"][0]["node"]["posting"]["id"]
+    query = "query($id: ID!) { jobPosting(id: $id) { id title description contractType occupation { labelDa } } }"
+    detail = (await gql(client, query, token=CITIZEN, variables={"id": pid}))["data"]["jobPosting"]
+    assert detail["id"] == pid and "Vi tilbyder" in detail["description"]
+    missing = await gql(client, query, token=CITIZEN, variables={"id": "nope"})
+    assert missing["data"]["jobPosting"] is None

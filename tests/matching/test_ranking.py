@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from matching.explanations import requirement_met
-from matching.index import VectorIndex
+from matching.geoindex import GeoIndex
 from matching.ranking import (
     CitizenProfile,
     Filters,
@@ -59,7 +59,11 @@ def posting(
 
 def world(postings_and_vectors):
     records = {p.id: p for p, _ in postings_and_vectors}
-    index = VectorIndex.build(list(records), np.vstack([v for _, v in postings_and_vectors]))
+    index = GeoIndex.build(
+        list(records),
+        np.vstack([v for _, v in postings_and_vectors]),
+        [(p.lat, p.lon) for p, _ in postings_and_vectors],
+    )
     labels = {
         "occ-lager": ("lagerarbejder", "warehouse worker"),
         "occ-truck": ("gaffeltruckfører", "forklift operator"),

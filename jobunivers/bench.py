@@ -1,0 +1,126 @@
+"""`jobunivers bench ...`: commands that print measured figures (never timed unit tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+bench = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")
+console = Console(stderr=True)
+
+
+def _emit(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+        return
+    for key, value in result.items():
+        console.print(f"[bold]{key}[/]")
+        for row in value if isinstance(value, list) else [value]:
+            console.print(f"  {row}")
+
+
+async def _quality(settings, eval_path: Path, limit: int) -> dict:
+    from datetime import UTC, datetime
+
+    from matching.bench import ndcg_at, recall_at
+    from matching.engine import build_engine
+    from store import collections as c
+    from store.client import Store
+
+    labels = json.loads(await asyncio.to_thread(eval_path.read_text))["citizens"][:limit]
+    engine = build_engine(settings)
+    store = Store(settings.effective_mongodb_uri, settings.database_name)
+    try:
+        report = await engine.load(store.db)
+        now = datetime.now(UTC)
+        ndcgs, recalls = [], []
+        for entry in labels:
+            citizen = await store.db[c.CITIZENS].find_one({"_id": entry["citizenId"]})
+            if citizen is None:
+                continue
+            cv = await store.db[c.CVS].find_one({"citizenId": citizen["_id"], "primary": True})
+            profile = await engine.citizen_profile(store.db, citizen, cv)
+            ranked = [j.posting.id for j in engine.recommend(profile, now, 20)]
+            grades = {k: int(v) for k, v in entry["relevant"].items() if k in engine.records}
+            if grades:
+                ndcgs.append(ndcg_at(ranked, grades, 10))
+                recalls.append(recall_at(ranked, grades, 20))
+    finally:
+        await store.close()
+    return {
+        "citizens": len(ndcgs),
+        "ndcg_at_10": round(statistics.mean(ndcgs), 4) if ndcgs else None,
+        "recall_at_20": round(statistics.mean(recalls), 4) if recalls else None,
+        "indexed_postings": report.postings,
+    }
+
+
+@bench.command("matching")
+def bench_matching(
+    postings: list[int] = typer.Option(
+        [10_000, 100_000], "--postings", help="Index sizes; repeat the option (e.g. 1000000)"
+    ),
+    queries: int = typer.Option(200, help="Queries per measurement"),
+    eval_file: Path | None = typer.Option(
+        None, "--eval", help="Evaluation export from `jobunivers seed --eval-out` (same DB)"
+    ),
+    eval_citizens: int = typer.Option(500, help="Labelled citizens to score"),
+    skip_embedding: bool = typer.Option(False, help="Skip the embedding throughput"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Index build/latency/recall/memory, ranking latency, embedding rate, quality."""
+    from core.settings import get_settings
+    from matching.bench import bench_embedding, bench_index, bench_ranking
+
+    settings = get_settings()
+    result: dict = {"index": [], "ranking": []}
+    for n in postings:
+        console.print(f"index over {n:,} synthetic vectors ...")
+        figures = bench_index(n, queries)
+        result["index"].append({"postings": n, "exact": figures.exact, "hnsw": figures.hnsw})
+        if n <= 200_000:
+            console.print(f"ranking over {n:,} postings ...")
+            result["ranking"].append(bench_ranking(n, queries))
+    if not skip_embedding:
+        from matching.embeddings import Embedder
+        from seed.generator import Generator, SeedSpec
+        from seed.taxonomy import load_taxonomy
+
+        console.print("embedding throughput ...")
+        gen = Generator(load_taxonomy(settings.taxonomy_dir), SeedSpec(companies=50, postings=256))
+        list(gen.companies_docs())
+        texts = [doc["title"] + ". " + doc["description"] for doc in gen.postings_docs()]
+        embedder = Embedder(
+            settings.model_name_or_path,
+            max_tokens=settings.embedding_max_tokens,
+            batch_size=settings.embedding_batch_size,
+        )
+        result["embedding"] = bench_embedding(texts, embedder)
+    if eval_file is not None:
+        console.print("quality on the evaluation export ...")
+        result["quality"] = asyncio.run(_quality(settings, eval_file, eval_citizens))
+    _emit(result, as_json)
+
+
+@bench.command("titles")
+def bench_titles(as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+    """Title normalisation on held-out Danish alternative labels: MAP, MRR, recall@10 for
+    n-grams alone, embeddings alone and the hybrid."""
+    from core.settings import get_settings
+    from matching.embeddings import Embedder
+    from matching.titles import evaluate
+    from seed.taxonomy import load_taxonomy
+
+    settings = get_settings()
+    embedder = Embedder(
+        settings.model_name_or_path,
+        max_tokens=settings.embedding_max_tokens,
+        batch_size=settings.embedding_batch_size,
+        cache_dir=settings.data_dir / "embeddings",
+    )
+    _emit(evaluate(load_taxonomy(settings.taxonomy_dir).occupations, embedder), as_json)
