@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 16  # measured fastest on 2 cores (bench matching)
     index_dir_name: str = "index"  # under data_dir
     hnsw_threshold: int = 200_000  # use HNSW above this many postings
-    hnsw_ef_search: int = 64
+    hnsw_ef_search: int | None = None  # None: tuned at build for recall@20 >= 0.95
 
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -23,11 +23,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from .geoindex import GeoIndex
-from .index import VectorIndex
+from .index import EF_CANDIDATES, VectorIndex
 from .ranking import CitizenProfile, HistoryItem, JobRanker, PostingRecord
 
 DIMENSION = 384
-EF_CANDIDATES = (16, 32, 48, 64, 96, 128, 192, 256)
 
 
 def rss_mb() -> float:
@@ -101,7 +100,7 @@ def bench_index(n: int, queries: int = 200, hnsw: bool = True, seed: int = 0) ->
     truth = [{pid for pid, _ in exact.search(v, 20)} for v in q]
     before = rss_mb()
     t = time.perf_counter()
-    approx = VectorIndex.build(ids, vectors, kind="hnsw")
+    approx = VectorIndex.build(ids, vectors, kind="hnsw", ef_search=64)
     hnsw_build = time.perf_counter() - t
     hnsw_mem = rss_mb() - before
     chosen = None

@@ -39,7 +39,7 @@ INDEXES: list[IndexSpec] = []  # profile vectors are read by _id only
 class EngineConfig:
     index_dir: Path
     hnsw_threshold: int = 200_000
-    ef_search: int = 64
+    ef_search: int | None = None
 
 
 @dataclass

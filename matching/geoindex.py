@@ -46,7 +46,9 @@ def cell_within(cell: Cell, lat: float, lon: float, radius_km: float) -> bool:
 
 
 class GeoIndex:
-    def __init__(self, dimension: int, *, hnsw_threshold: int = 200_000, ef_search: int = 64):
+    def __init__(
+        self, dimension: int, *, hnsw_threshold: int = 200_000, ef_search: int | None = None
+    ):
         self.dimension = dimension
         self.hnsw_threshold = hnsw_threshold
         self.ef_search = ef_search
@@ -64,7 +66,7 @@ class GeoIndex:
         coords: Sequence[tuple[float, float]],
         *,
         hnsw_threshold: int = 200_000,
-        ef_search: int = 64,
+        ef_search: int | None = None,
     ) -> GeoIndex:
         geo = cls(
             vectors.shape[1] if len(vectors) else 384,
@@ -104,7 +106,10 @@ class GeoIndex:
         self.remove([posting_id])
         cell = cell_of(lat, lon)
         if cell not in self.cells:
-            self.cells = {**self.cells, cell: VectorIndex(self.dimension, ef_search=self.ef_search)}
+            self.cells = {
+                **self.cells,
+                cell: VectorIndex(self.dimension, ef_search=self.ef_search or 64),
+            }
         self.cells[cell].add([posting_id], vector.reshape(1, -1))
         self.cell_of_posting[posting_id] = cell
 
@@ -166,7 +171,7 @@ class GeoIndex:
         manifest: Manifest,
         *,
         hnsw_threshold: int = 200_000,
-        ef_search: int = 64,
+        ef_search: int | None = None,
     ) -> GeoIndex:
         geo = cls(manifest.dimension, hnsw_threshold=hnsw_threshold, ef_search=ef_search)
         for name, (a, b) in json.loads((directory / "cells.json").read_text()).items():

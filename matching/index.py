@@ -39,6 +39,9 @@ class Manifest:
         return digest.hexdigest()
 
 
+EF_CANDIDATES = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+
+
 def _new_faiss(kind: str, dimension: int, hnsw_m: int = 32) -> faiss.Index:
     if kind == "hnsw":
         inner = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -70,11 +73,40 @@ class VectorIndex:
     # --- building ----------------------------------------------------------------------------
     @classmethod
     def build(
-        cls, ids: Sequence[str], vectors: np.ndarray, *, kind: str = "flat", ef_search: int = 64
+        cls,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        *,
+        kind: str = "flat",
+        ef_search: int | None = None,
+        target_recall: float = 0.95,
     ) -> VectorIndex:
-        index = cls(vectors.shape[1] if len(vectors) else 384, kind=kind, ef_search=ef_search)
+        """Build an index. For HNSW without a given ``ef_search``, the smallest efSearch whose
+        recall@20 against exact search reaches ``target_recall`` on a sample is chosen."""
+        index = cls(vectors.shape[1] if len(vectors) else 384, kind=kind, ef_search=ef_search or 64)
         index.add(ids, vectors)
+        if kind == "hnsw" and ef_search is None and len(ids) > 20:
+            index.ef_search = index.tune_ef_search(vectors, target_recall)
         return index
+
+    def tune_ef_search(
+        self, vectors: np.ndarray, target: float = 0.95, sample: int = 100, k: int = 20
+    ) -> int:
+        rng = np.random.default_rng(0)
+        picks = rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False)
+        queries = vectors[picks] + rng.normal(0, 0.05, (len(picks), vectors.shape[1])).astype(
+            np.float32
+        )
+        exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+        state = self._state
+        truth = [{state.ids[int(n) + 1] for n in row} for row in exact]  # ids start at 1
+        for ef in EF_CANDIDATES:
+            self.ef_search = ef
+            found = [{pid for pid, _ in self.search(q, k)} for q in queries]
+            recall = float(np.mean([len(t & f) / k for t, f in zip(truth, found, strict=True)]))
+            if recall >= target:
+                return ef
+        return EF_CANDIDATES[-1]
 
     def swap_in(self, other: VectorIndex) -> None:
         """Replace this index's contents with ``other``'s in one step (build aside, swap)."""
@@ -175,6 +207,7 @@ class VectorIndex:
                 "ids": {str(k): v for k, v in state.ids.items()},
                 "tombstones": sorted(state.tombstones),
                 "next": state.next_id,
+                "ef_search": self.ef_search,
             }
         (directory / "ids.json.tmp").write_text(json.dumps(ids))
         (directory / "manifest.json.tmp").write_text(json.dumps(asdict(manifest)))
@@ -195,11 +228,12 @@ class VectorIndex:
             return None
 
     @classmethod
-    def load(cls, directory: Path, manifest: Manifest, ef_search: int = 64) -> VectorIndex:
-        index = cls(manifest.dimension, kind=manifest.kind, ef_search=ef_search)
+    def load(cls, directory: Path, manifest: Manifest, ef_search: int | None = None) -> VectorIndex:
+        data = json.loads((directory / "ids.json").read_text())
+        tuned = ef_search or data.get("ef_search", 64)
+        index = cls(manifest.dimension, kind=manifest.kind, ef_search=tuned)
         state = index._state
         state.index = faiss.read_index(str(directory / "postings.faiss"))
-        data = json.loads((directory / "ids.json").read_text())
         state.ids = {int(k): v for k, v in data["ids"].items()}
         state.int_of = {v: k for k, v in state.ids.items()}
         state.tombstones = set(data["tombstones"])

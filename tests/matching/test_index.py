@@ -101,3 +101,23 @@ def test_searches_keep_working_during_swaps(data):
     for t in threads:
         t.join()
     assert errors == [] and len(index) == 1400
+
+
+def test_hnsw_tunes_ef_search_for_recall_and_keeps_it(tmp_path):
+    from matching.bench import clustered
+
+    x, _, _ = clustered(4000, seed=5)
+    ids = [f"p{i}" for i in range(4000)]
+    hnsw = VectorIndex.build(ids, x, kind="hnsw")  # efSearch chosen at build
+    exact = VectorIndex.build(ids, x)
+    queries = clustered(60, seed=6)[0]
+    recall = np.mean(
+        [
+            len({i for i, _ in exact.search(q, 20)} & {i for i, _ in hnsw.search(q, 20)}) / 20
+            for q in queries
+        ]
+    )
+    assert recall >= 0.93  # tuned for 0.95 on its own sample; fresh queries land close
+    manifest = Manifest("m", x.shape[1], 4000, "c", "hnsw")
+    hnsw.save(tmp_path, manifest)
+    assert VectorIndex.load(tmp_path, manifest).ef_search == hnsw.ef_search
