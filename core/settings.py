@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     server_selection_timeout_ms: int = 5000
     readiness_timeout_s: float = 2.0
 
+    # --- demo data written by `make run` into an empty database ------------------------------
+    demo_companies: int = 300
+    demo_postings: int = 2000
+    demo_offers: int = 150
+    demo_citizens: int = 1000
+
     # --- data -----------------------------------------------------------------------------
     taxonomy_dir: Path = PROJECT_ROOT.parent / "shared" / "taxonomy"
 

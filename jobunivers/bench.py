@@ -73,13 +73,14 @@ def bench_matching(
     skip_embedding: bool = typer.Option(False, help="Skip the embedding throughput"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
-    """Index build/latency/recall/memory, ranking latency, embedding rate, quality."""
+    """Index build/latency/recall/memory, ranking latency, embedding rate, quality.
+    `--postings 0` skips the synthetic index and ranking figures."""
     from core.settings import get_settings
     from matching.bench import bench_embedding, bench_index, bench_ranking
 
     settings = get_settings()
     result: dict = {"index": [], "ranking": []}
-    for n in postings:
+    for n in (p for p in postings if p > 0):
         console.print(f"index over {n:,} synthetic vectors ...")
         figures = bench_index(n, queries)
         result["index"].append({"postings": n, "exact": figures.exact, "hnsw": figures.hnsw})

@@ -21,6 +21,7 @@ from api.auth.actor import Role
 from api.auth.local_tokens import mint_local_token
 from core.settings import Settings
 from seed.demo import DEMO_CITIZEN_ID, DEMO_COMPANY_CVR, DEMO_EMPLOYER_ID
+from seed.generator import SeedSpec
 from store.embedded import EmbeddedDatabase, answers_ping
 
 from .bootstrap import prepare_database
@@ -85,7 +86,15 @@ def run_all(settings: Settings, console: Console) -> int:
             else:
                 console.print(f"Starting embedded database ({settings.embedded_db_path}) ...")
                 embedded.start()
-        report = asyncio.run(prepare_database(settings, seed_if_empty=True, console=console))
+        spec = SeedSpec(
+            companies=settings.demo_companies,
+            postings=settings.demo_postings,
+            offers=settings.demo_offers,
+            citizens=settings.demo_citizens,
+        )
+        report = asyncio.run(
+            prepare_database(settings, spec=spec, seed_if_empty=True, console=console)
+        )
         if report is None:
             console.print("Database has data; not seeding.")
         else:

@@ -81,8 +81,10 @@ class MatchingEngine:
         self.occupation_isco = {o["_id"]: o["iscoCode"] for o in occupations}
         report.occupations = len(occupations)
         t = time.perf_counter()
-        self.titles = await asyncio.to_thread(
-            TitleNormalizer, taxonomy_entries(occupations), self.embedder
+        entries = taxonomy_entries(occupations)
+        # No taxonomy imported yet: no title normalisation until there is one.
+        self.titles = (
+            await asyncio.to_thread(TitleNormalizer, entries, self.embedder) if entries else None
         )
         report.timings["titles"] = time.perf_counter() - t
 

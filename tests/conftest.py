@@ -94,9 +94,19 @@ def command_counter() -> CommandCounter:
     return CommandCounter()
 
 
+@pytest.fixture(scope="session")
+def shared_engine(embedder, tmp_path_factory):
+    """One matching engine for API tests that are not about matching: the model loads once.
+    Each app still loads it against its own (mostly empty) database at start-up."""
+    from matching.engine import EngineConfig, MatchingEngine
+
+    return MatchingEngine(embedder, EngineConfig(index_dir=tmp_path_factory.mktemp("index")))
+
+
 @pytest.fixture
-def app(settings: Settings, command_counter: CommandCounter) -> FastAPI:
-    return create_app(settings, command_listeners=[command_counter])
+def app(settings: Settings, command_counter: CommandCounter, shared_engine) -> FastAPI:
+    shared_engine.ready = False  # load again against this test's database
+    return create_app(settings, command_listeners=[command_counter], engine=shared_engine)
 
 
 @pytest.fixture

@@ -41,6 +41,16 @@ def sync_db():  # and must not drop it
     return None
 
 
+@pytest.fixture
+def app(settings, command_counter, shared_engine):
+    # These tests read the taxonomy only; the search index is not needed, so the shared
+    # engine is not reloaded over the full taxonomy (which would embed 12,000 labels).
+    from api.app import create_app
+
+    shared_engine.ready = True
+    return create_app(settings, command_listeners=[command_counter], engine=shared_engine)
+
+
 TOKEN = token_for(DEMO_CITIZEN_ID)
 
 

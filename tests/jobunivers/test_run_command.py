@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from pymongo import MongoClient
 
+from core.settings import Settings
 from store.embedded import EmbeddedDatabase, answers_ping, free_port
 
 
@@ -33,6 +34,26 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _taxonomy_slice(target: Path) -> Path:
+    """The shared taxonomy cut down to warehouse and transport work (ISCO 93xx, 83xx, 43xx),
+    so this lifecycle test does not spend a minute embedding 12,000 labels."""
+    source = Settings().taxonomy_dir
+    target.mkdir()
+    keep = ("93", "83", "43")
+    with (source / "esco_occupations_en.tsv").open(encoding="utf-8") as f:
+        rows = f.readlines()
+    kept = [rows[0]] + [r for r in rows[1:] if r.split("\t")[1][:2] in keep]
+    (target / "esco_occupations_en.tsv").write_text("".join(kept), encoding="utf-8")
+    uris = {r.split("\t")[0] for r in kept[1:]}
+    with (source / "esco_labels_da.tsv").open(encoding="utf-8") as f:
+        labels = f.readlines()
+    kept_labels = [labels[0]] + [
+        r for r in labels[1:] if r.split("\t")[0] in uris or r.split("\t")[1] == "isco_group"
+    ]
+    (target / "esco_labels_da.tsv").write_text("".join(kept_labels), encoding="utf-8")
+    return target
+
+
 def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
     api_port, db_port = free_port(), free_port()
     env = {
@@ -42,6 +63,12 @@ def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
         "JOBUNIVERS_DATA_DIR": str(tmp_path / "var"),
         "JOBUNIVERS_EMBEDDED_DB_CACHE_SIZE": "128M",
         "JOBUNIVERS_LOG_JSON": "false",
+        # A small demo set: this test is about the process lifecycle, not seeding speed.
+        "JOBUNIVERS_DEMO_COMPANIES": "20",
+        "JOBUNIVERS_DEMO_POSTINGS": "60",
+        "JOBUNIVERS_DEMO_OFFERS": "5",
+        "JOBUNIVERS_DEMO_CITIZENS": "20",
+        "JOBUNIVERS_TAXONOMY_DIR": str(_taxonomy_slice(tmp_path / "taxonomy")),
     }
     env.pop("MONGODB_URI", None)
     out = tmp_path / "run.out"
@@ -54,9 +81,11 @@ def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
             start_new_session=True,
         )
         try:
-            _wait_for(lambda: _ready(f"http://127.0.0.1:{api_port}/readyz"), 90, "readyz")
+            _wait_for(lambda: _ready(f"http://127.0.0.1:{api_port}/readyz"), 240, "readyz")
             text = out.read_text()
             assert "Demo data seeded in" in text
+            ready = httpx.get(f"http://127.0.0.1:{api_port}/readyz", timeout=5).json()
+            assert ready["checks"] == {"database": True, "search_index": True}
             tokens = re.findall(r'"Authorization": "Bearer ([^"]+)"', text)
             assert len(tokens) == 2
             response = httpx.post(
@@ -84,5 +113,5 @@ def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
         MongoClient(db.uri) as client,
     ):
         db_ = client.jobunivers
-        assert db_.companies.count_documents({}) == 301  # the default 300 plus the demo company
+        assert db_.companies.count_documents({}) == 21  # 20 generated plus the demo company
         assert db_.citizens.find_one({"_id": "demo-borger-aarhus"})["town"] == "Aarhus C"
