@@ -17,6 +17,7 @@ def all_index_specs() -> list[IndexSpec]:
         *viewer.INDEXES,
         *taxonomy.INDEXES,
         *jobs.INDEXES,
+        *jobs.FEEDBACK_INDEXES,
         *meetings.INDEXES,
         *citizens.INDEXES,
         *outbox.INDEXES,

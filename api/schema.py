@@ -17,13 +17,18 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 
 from .errors import PresentingSchema
-from .jobs.schema import JobsQuery
+from .jobs.schema import JobsMutation, JobsQuery
 from .taxonomy.schema import TaxonomyQuery
 from .viewer.schema import ViewerQuery, ViewerSubscription
 
 
 @strawberry.type(description="Everything the app can read.")
 class Query(ViewerQuery, TaxonomyQuery, JobsQuery):
+    pass
+
+
+@strawberry.type(description="Everything the app can change.")
+class Mutation(JobsMutation):
     pass
 
 
@@ -46,6 +51,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return PresentingSchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(

@@ -27,3 +27,24 @@ async def postings_by_ids(db, ids) -> list[dict | None]:
 
 async def get_posting(db, posting_id: str) -> dict | None:
     return await db[c.POSTINGS].find_one({"_id": posting_id})
+
+
+FEEDBACK_INDEXES: list[IndexSpec] = [
+    IndexSpec(c.JOB_FEEDBACK, (("citizenId", 1), ("createdAt", -1)), "job_feedback_citizen"),
+]
+
+
+async def save_feedback(db, doc: dict) -> dict:
+    """One answer per citizen and posting (the id says so); a new answer replaces the old."""
+    await db[c.JOB_FEEDBACK].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+    return doc
+
+
+async def delete_feedback(db, citizen_id: str, posting_id: str) -> bool:
+    result = await db[c.JOB_FEEDBACK].delete_one({"_id": f"{citizen_id}:{posting_id}"})
+    return result.deleted_count == 1
+
+
+async def feedback_of(db, citizen_id: str, limit: int = 2000) -> list[dict]:
+    cursor = db[c.JOB_FEEDBACK].find({"citizenId": citizen_id}).sort("createdAt", -1).limit(limit)
+    return await cursor.to_list()

@@ -11,8 +11,10 @@ from matching.ranking import Filters, PostingRecord
 from . import service
 from .repository import get_posting
 from .types import (
+    JobFeedback,
     JobFilter,
     JobPosting,
+    NotInterestedReason,
     RecommendedJob,
     RecommendedJobConnection,
     RecommendedJobEdge,
@@ -75,3 +77,34 @@ class JobsQuery:
     async def job_posting(self, info: Info, id: strawberry.ID) -> JobPosting | None:
         doc = await get_posting(info.context.db, str(id))
         return JobPosting.from_record(PostingRecord.from_doc(doc)) if doc else None
+
+
+@strawberry.type
+class JobsMutation:
+    @strawberry.mutation(
+        permission_classes=[IsCitizen],
+        description=(
+            "Not interested in a suggested job: it is not suggested again, and NOT_MY_FIELD "
+            "lowers similar jobs. Added in contract 0.2."
+        ),
+    )
+    async def mark_job_not_interested(
+        self, info: Info, posting_id: strawberry.ID, reason: NotInterestedReason
+    ) -> JobFeedback:
+        doc = await service.mark_not_interested(
+            info.context.db, info.context.require_actor(), str(posting_id), reason.value
+        )
+        return JobFeedback(
+            posting_id=strawberry.ID(doc["postingId"]),
+            reason=NotInterestedReason(doc["reason"]),
+            created_at=doc["createdAt"],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsCitizen],
+        description="Take back a not-interested answer. Added in contract 0.2.",
+    )
+    async def undo_job_not_interested(self, info: Info, posting_id: strawberry.ID) -> bool:
+        return await service.undo_not_interested(
+            info.context.db, info.context.require_actor(), str(posting_id)
+        )

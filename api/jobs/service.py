@@ -10,6 +10,11 @@ from core.errors import BadUserInput, NotFound, Unavailable
 from matching.engine import MatchingEngine
 from matching.ranking import Filters, RankedJob
 
+from . import repository
+
+NOT_INTERESTED_REASONS = ("TOO_FAR", "WRONG_HOURS", "NOT_MY_FIELD", "NOT_QUALIFIED", "OTHER")
+FIELD_PENALTY = 0.5  # per "not my field" answer, on that ISCO unit group, down to -1
+
 MAX_RESULTS = 500  # how deep a citizen can page into suggestions
 
 
@@ -43,8 +48,47 @@ async def recommended_jobs(
             "Fill in your profile to get job suggestions.",
         )
     cv = await citizens.primary_cv(db, actor.id)
-    profile = await engine.citizen_profile(db, citizen, cv, locale=locale)
+    excluded, feedback = feedback_signals(await repository.feedback_of(db, actor.id))
+    profile = await engine.citizen_profile(
+        db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale
+    )
     limit = min(offset + first + 1, MAX_RESULTS)
     ranked = engine.recommend(profile, datetime.now(UTC), limit, filters)
     page = ranked[offset : offset + first]
     return page, len(ranked) > offset + first, profile.vector is not None
+
+
+def feedback_signals(answers: list[dict]) -> tuple[set[str], dict[str, float]]:
+    """What the citizen's own answers mean for ranking: answered postings are not shown again;
+    "not my field" lowers that ISCO unit group. Used only to help this citizen."""
+    excluded = {a["postingId"] for a in answers}
+    feedback: dict[str, float] = {}
+    for a in answers:
+        if a["reason"] == "NOT_MY_FIELD" and a.get("iscoCode"):
+            feedback[a["iscoCode"]] = max(-1.0, feedback.get(a["iscoCode"], 0.0) - FIELD_PENALTY)
+    return excluded, feedback
+
+
+async def mark_not_interested(db, actor: Actor, posting_id: str, reason: str) -> dict:
+    if reason not in NOT_INTERESTED_REASONS:
+        raise BadUserInput("Ukendt begrundelse.", "Unknown reason.")
+    posting = await repository.get_posting(db, posting_id)
+    if posting is None:
+        raise NotFound("Jobopslaget findes ikke.", "The job posting does not exist.")
+    return await repository.save_feedback(
+        db,
+        {
+            "_id": f"{actor.id}:{posting_id}",
+            "citizenId": actor.id,
+            "postingId": posting_id,
+            "iscoCode": posting.get("iscoCode"),
+            "reason": reason,
+            "createdAt": datetime.now(UTC),
+        },
+    )
+
+
+async def undo_not_interested(db, actor: Actor, posting_id: str) -> bool:
+    if not await repository.delete_feedback(db, actor.id, posting_id):
+        raise NotFound("Der er intet svar at fortryde.", "There is no answer to undo.")
+    return True

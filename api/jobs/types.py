@@ -17,6 +17,24 @@ class Hours(Enum):
     ANY = "ANY"
 
 
+@strawberry.enum(
+    description="Why a suggestion did not fit; used only to improve this citizen's suggestions."
+)
+class NotInterestedReason(Enum):
+    TOO_FAR = "TOO_FAR"
+    WRONG_HOURS = "WRONG_HOURS"
+    NOT_MY_FIELD = "NOT_MY_FIELD"
+    NOT_QUALIFIED = "NOT_QUALIFIED"
+    OTHER = "OTHER"
+
+
+@strawberry.type(description="The citizen's answer to a suggestion.")
+class JobFeedback:
+    posting_id: strawberry.ID
+    reason: NotInterestedReason
+    created_at: datetime
+
+
 @strawberry.type(description="A job posting (jobopslag).")
 class JobPosting:
     id: strawberry.ID

@@ -132,3 +132,72 @@ async def test_job_posting_detail(client):
     assert detail["id"] == pid and "Vi tilbyder" in detail["description"]
     missing = await gql(client, query, token=CITIZEN, variables={"id": "nope"})
     assert missing["data"]["jobPosting"] is None
+
+
+MARK = """mutation($id: ID!, $reason: NotInterestedReason!) {
+  markJobNotInterested(postingId: $id, reason: $reason) { postingId reason } }"""
+UNDO = "mutation($id: ID!) { undoJobNotInterested(postingId: $id) }"
+
+
+async def _ids(client, token) -> list[str]:
+    result = await gql(client, QUERY, token=token, variables={"first": 50})
+    return [e["node"]["posting"]["id"] for e in result["data"]["recommendedJobs"]["edges"]]
+
+
+async def test_not_interested_hides_the_job_and_undo_brings_it_back(client):
+    before = await _ids(client, CITIZEN)
+    top = before[0]
+    marked = await gql(client, MARK, token=CITIZEN, variables={"id": top, "reason": "TOO_FAR"})
+    assert marked["data"]["markJobNotInterested"] == {"postingId": top, "reason": "TOO_FAR"}
+    assert top not in await _ids(client, CITIZEN)
+    assert (await gql(client, UNDO, token=CITIZEN, variables={"id": top}))["data"][
+        "undoJobNotInterested"
+    ]
+    assert top in await _ids(client, CITIZEN)
+    again = await gql(client, UNDO, token=CITIZEN, variables={"id": top})
+    assert error_codes(again) == ["NOT_FOUND"]
+
+
+async def test_not_my_field_lowers_similar_jobs(client):
+    first = await gql(client, QUERY, token=CITIZEN, variables={"first": 50})
+    edges = first["data"]["recommendedJobs"]["edges"]
+    top_id = edges[0]["node"]["posting"]["id"]
+    detail = await gql(
+        client,
+        "query($id: ID!) { jobPosting(id: $id) { occupation { iscoCode } } }",
+        token=CITIZEN,
+        variables={"id": top_id},
+    )
+    unit = detail["data"]["jobPosting"]["occupation"]["iscoCode"]
+    try:
+        await gql(client, MARK, token=CITIZEN, variables={"id": top_id, "reason": "NOT_MY_FIELD"})
+        after = await gql(client, QUERY + "", token=CITIZEN, variables={"first": 50})
+        scores_before = {e["node"]["posting"]["id"]: e["node"]["score"] for e in edges}
+        lowered = [
+            e["node"]
+            for e in after["data"]["recommendedJobs"]["edges"]
+            if e["node"]["posting"]["id"] in scores_before and e["node"]["posting"]["id"] != top_id
+        ]
+        same_unit = []
+        for node in lowered:
+            pid = node["posting"]["id"]
+            d = await gql(
+                client,
+                "query($id: ID!) { jobPosting(id: $id) { occupation { iscoCode } } }",
+                token=CITIZEN,
+                variables={"id": pid},
+            )
+            if d["data"]["jobPosting"]["occupation"]["iscoCode"] == unit:
+                same_unit.append((node["score"], scores_before[pid]))
+        assert same_unit, "expected other suggestions in the same ISCO unit group"
+        assert all(after_score < before_score for after_score, before_score in same_unit)
+    finally:
+        await gql(client, UNDO, token=CITIZEN, variables={"id": top_id})
+
+
+async def test_not_interested_rules(client):
+    employer = token_for(DEMO_EMPLOYER_ID, Role.EMPLOYER, DEMO_COMPANY_CVR)
+    forbidden = await gql(client, MARK, token=employer, variables={"id": "x", "reason": "OTHER"})
+    assert error_codes(forbidden) == ["FORBIDDEN"]
+    missing = await gql(client, MARK, token=CITIZEN, variables={"id": "no-such", "reason": "OTHER"})
+    assert error_codes(missing) == ["NOT_FOUND"]
