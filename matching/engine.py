@@ -20,7 +20,6 @@ from bson.binary import Binary
 from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
-from store.indexes import IndexSpec
 
 from .embeddings import Embedder, content_hash
 from .explanations import citizen_terms
@@ -31,8 +30,6 @@ from .texts import posting_text, profile_text
 from .titles import TitleMatch, TitleNormalizer, taxonomy_entries
 
 log = logging.getLogger(__name__)
-
-INDEXES: list[IndexSpec] = []  # profile vectors are read by _id only
 
 
 @dataclass
