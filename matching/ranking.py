@@ -131,28 +131,22 @@ class Filters:
     search: str | None = None  # words that must all appear in the title or company
 
 
-def occupation_relation(
-    posting: PostingRecord, occupations: Mapping[str, str]
-) -> tuple[float, str | None]:
+def occupation_relation(posting: PostingRecord, occupations: Mapping[str, str]) -> float:
     """The strongest relation between the posting's occupation and any of ``occupations``
-    (id -> ISCO unit code), with the id that gave it."""
-    best, best_id = 0.0, None
+    (id -> ISCO unit code)."""
+    best = 0.0
     for oid, unit in occupations.items():
         if oid == posting.occupation_id:
-            return 1.0, oid
+            return 1.0
         if not unit:
             continue
         if unit == posting.isco:
-            rel = 0.6
+            best = max(best, 0.6)
         elif unit[:3] == posting.isco[:3]:
-            rel = 0.3
+            best = max(best, 0.3)
         elif unit[:2] == posting.isco[:2]:
-            rel = 0.1
-        else:
-            continue
-        if rel > best:
-            best, best_id = rel, oid
-    return best, best_id
+            best = max(best, 0.1)
+    return best
 
 
 def _passes(p: PostingRecord, profile: CitizenProfile, now: datetime, hours: str) -> bool:
@@ -242,7 +236,7 @@ class JobRanker:
         for (p, sim), dist in zip(candidates, km.tolist(), strict=True):
             if dist > radius:
                 continue
-            relation, _ = occupation_relation(p, known)
+            relation = occupation_relation(p, known)
             is_full = relation >= w.full_match_relation or sim >= w.full_match_semantic
             if not is_full and relation < 0.1 and sim < w.related_semantic:
                 continue

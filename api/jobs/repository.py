@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from store import collections as c
 from store.indexes import IndexSpec
+from store.queries import find_by_ids
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.POSTINGS, (("companyCvr", 1), ("postedAt", -1)), "postings_company_posted"),
@@ -15,14 +16,8 @@ INDEXES: list[IndexSpec] = [
 
 
 async def postings_by_ids(db, ids) -> list[dict | None]:
-    found = {
-        d["_id"]: d
-        async for d in db[c.POSTINGS].find(
-            {"_id": {"$in": list(ids)}},
-            {"description": 1, "contractType": 1, "weeklyHours": 1, "postalCode": 1},
-        )
-    }
-    return [found.get(i) for i in ids]
+    projection = {"description": 1, "contractType": 1, "weeklyHours": 1, "postalCode": 1}
+    return await find_by_ids(db, c.POSTINGS, ids, projection)
 
 
 async def get_posting(db, posting_id: str) -> dict | None:

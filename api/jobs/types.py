@@ -6,6 +6,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from api.pagination import PageInfo
 from api.taxonomy.types import Occupation
 from matching.ranking import PostingRecord, RankedJob
 
@@ -136,10 +137,7 @@ class RecommendedJobEdge:
 @strawberry.type
 class RecommendedJobConnection:
     edges: list[RecommendedJobEdge]
-    page_info: "PageInfo"  # noqa: UP037
+    page_info: PageInfo
     profiling: bool = strawberry.field(
         description="False when the citizen turned CV-based suggestions off: plain filters."
     )
-
-
-from api.pagination import PageInfo  # noqa: E402

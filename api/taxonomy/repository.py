@@ -7,6 +7,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
 from store.indexes import IndexSpec
+from store.queries import find_by_ids
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.OCCUPATIONS, (("iscoCode", 1),), "occupations_isco_code"),
@@ -17,13 +18,11 @@ INDEXES: list[IndexSpec] = [
 
 
 async def occupations_by_ids(db: AsyncDatabase, ids: Sequence[str]) -> list[dict | None]:
-    found = {d["_id"]: d async for d in db[c.OCCUPATIONS].find({"_id": {"$in": list(ids)}})}
-    return [found.get(i) for i in ids]
+    return await find_by_ids(db, c.OCCUPATIONS, ids)
 
 
 async def groups_by_codes(db: AsyncDatabase, codes: Sequence[str]) -> list[dict | None]:
-    found = {d["_id"]: d async for d in db[c.ISCO_GROUPS].find({"_id": {"$in": list(codes)}})}
-    return [found.get(code) for code in codes]
+    return await find_by_ids(db, c.ISCO_GROUPS, codes)
 
 
 async def children_by_parents(db: AsyncDatabase, parents: Sequence[str]) -> list[list[dict]]:

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
 from store.indexes import IndexSpec
+from store.queries import find_by_ids
 
 # Lookups here are by _id, which every collection indexes already; the employer -> company
 # lookup needs the CVR index.
@@ -17,23 +18,13 @@ INDEXES: list[IndexSpec] = [
 ]
 
 
-async def _by_ids(
-    db: AsyncDatabase, collection: str, ids: Sequence[str], projection: dict[str, int]
-) -> list[dict[str, Any] | None]:
-    found = {
-        doc["_id"]: doc
-        async for doc in db[collection].find({"_id": {"$in": list(ids)}}, projection)
-    }
-    return [found.get(i) for i in ids]
-
-
 async def companies_by_cvr(db: AsyncDatabase, cvrs: Sequence[str]) -> list[dict[str, Any] | None]:
-    return await _by_ids(db, c.COMPANIES, cvrs, {"name": 1, "industry": 1, "town": 1})
+    return await find_by_ids(db, c.COMPANIES, cvrs, {"name": 1, "industry": 1, "town": 1})
 
 
 async def citizens_by_id(db: AsyncDatabase, ids: Sequence[str]) -> list[dict[str, Any] | None]:
-    return await _by_ids(db, c.CITIZENS, ids, {"firstName": 1, "lastName": 1, "locale": 1})
+    return await find_by_ids(db, c.CITIZENS, ids, {"firstName": 1, "lastName": 1, "locale": 1})
 
 
 async def employers_by_id(db: AsyncDatabase, ids: Sequence[str]) -> list[dict[str, Any] | None]:
-    return await _by_ids(db, c.EMPLOYERS, ids, {"firstName": 1, "lastName": 1, "cvr": 1})
+    return await find_by_ids(db, c.EMPLOYERS, ids, {"firstName": 1, "lastName": 1, "cvr": 1})
