@@ -2,7 +2,8 @@
 
 * Domain errors keep their message (Danish, or English for `en`) and carry ``extensions.code``.
 * GraphQL syntax and validation errors (including the depth, alias and token limits) carry
-  GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED.
+  GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED; a variable whose value does not fit its
+  type (an unknown enum value, a string for an Int) is BAD_USER_INPUT.
 * Everything else is masked: the client sees a generic message and the request id, the log gets
   the exception type and traceback under the same request id.
 
@@ -37,6 +38,10 @@ def _classify(error: GraphQLError) -> str:
         return "domain"
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         return "syntax"
+    if isinstance(original, GraphQLError) or (
+        original is None and error.message.startswith("Variable '$")
+    ):
+        return "input"  # a variable's value does not fit its type (an unknown enum value ...)
     if original is None:
         return "validation"
     return "internal"
@@ -73,6 +78,16 @@ def present_error(error: GraphQLError, locale: str, request_id: str) -> None:
         extensions["code"] = domain.code.value
     elif kind == "syntax":
         extensions["code"] = "GRAPHQL_PARSE_FAILED"
+    elif kind == "input":
+        # graphql-core words these in English; the app shows the Danish (or English) sentence
+        # and may keep the technical detail for its logs.
+        extensions["detail"] = error.message
+        error.message = (
+            "Input has a value of the wrong kind (for example an unknown choice)."
+            if locale == "en"
+            else "Input indeholder en ugyldig værdi (for eksempel et ukendt valg)."
+        )
+        extensions["code"] = ErrorCode.BAD_USER_INPUT.value
     elif kind == "validation":
         extensions["code"] = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
     else:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from notifications import outbox
+from notifications import inbox, outbox
 from store.indexes import IndexSpec
 
 from .citizens import repository as citizens
+from .joblog import repository as joblog
 from .jobs import repository as jobs
 from .meetings import repository as meetings
+from .privacy import repository as privacy
 from .taxonomy import repository as taxonomy
 from .viewer import repository as viewer
 
@@ -20,5 +22,8 @@ def all_index_specs() -> list[IndexSpec]:
         *jobs.FEEDBACK_INDEXES,
         *meetings.INDEXES,
         *citizens.INDEXES,
+        *joblog.INDEXES,
+        *privacy.INDEXES,
         *outbox.INDEXES,
+        *inbox.INDEXES,
     ]

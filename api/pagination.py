@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -55,3 +57,26 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+
+
+def decode_time_cursor(after: str | None) -> tuple[datetime, str] | None:
+    """The (time, id) key of a newest-first page, from an opaque cursor."""
+    key = decode_cursor(after)
+    if key is None:
+        return None
+    try:
+        at, doc_id = key
+        return datetime.fromisoformat(at), str(doc_id)
+    except (TypeError, ValueError):
+        raise BadUserInput("Ugyldig cursor (after).", "Invalid cursor (after).") from None
+
+
+def time_connection(
+    docs: list[dict], first: int, sort_field: str, node: Callable[[dict], Any]
+) -> tuple[list[tuple[str, Any]], PageInfo]:
+    """Edges (cursor, node) and page info from ``first + 1`` newest-first documents."""
+    page = docs[:first]
+    edges = [(encode_cursor([d[sort_field].isoformat(), d["_id"]]), node(d)) for d in page]
+    return edges, PageInfo(
+        has_next_page=len(docs) > first, end_cursor=edges[-1][0] if edges else None
+    )

@@ -16,19 +16,31 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
 
+from .citizens.schema import CitizensMutation, CitizensQuery
 from .errors import PresentingSchema
+from .joblog.schema import JoblogMutation, JoblogQuery
 from .jobs.schema import JobsMutation, JobsQuery
+from .meetings.schema import MeetingsQuery
+from .privacy.schema import PrivacyMutation, PrivacyQuery
 from .taxonomy.schema import TaxonomyQuery
 from .viewer.schema import ViewerQuery, ViewerSubscription
 
 
 @strawberry.type(description="Everything the app can read.")
-class Query(ViewerQuery, TaxonomyQuery, JobsQuery):
+class Query(
+    ViewerQuery,
+    TaxonomyQuery,
+    JobsQuery,
+    CitizensQuery,
+    JoblogQuery,
+    PrivacyQuery,
+    MeetingsQuery,
+):
     pass
 
 
 @strawberry.type(description="Everything the app can change.")
-class Mutation(JobsMutation):
+class Mutation(JobsMutation, CitizensMutation, JoblogMutation, PrivacyMutation):
     pass
 
 

@@ -217,7 +217,7 @@ class MatchingEngine:
             profile.vector = await self.profile_vector(db, citizen["_id"], cv, wanted_ids)
         else:
             # Opted out: no profile embedding is kept anywhere.
-            await db[c.PROFILE_VECTORS].delete_one({"_id": citizen["_id"]})
+            await self.forget_profile(db, citizen["_id"])
         return profile
 
     async def profile_vector(
@@ -236,7 +236,9 @@ class MatchingEngine:
         stored = await db[c.PROFILE_VECTORS].find_one({"_id": citizen_id})
         if stored and stored.get("hash") == chash:
             return np.frombuffer(stored["v"], dtype=np.float32)
-        vector = (await asyncio.to_thread(self.embedder.encode, [text]))[0]
+        # Not through the shared disk cache: a profile vector is personal data and lives only
+        # in its own document, which erasure and opting out remove.
+        vector = (await asyncio.to_thread(self.embedder.encode_uncached, [text]))[0]
         await db[c.PROFILE_VECTORS].replace_one(
             {"_id": citizen_id},
             {
@@ -249,6 +251,10 @@ class MatchingEngine:
             upsert=True,
         )
         return vector
+
+    async def forget_profile(self, db: AsyncDatabase, citizen_id: str, session=None) -> None:
+        """Drop the citizen's profile embedding (profiling turned off, or account erased)."""
+        await db[c.PROFILE_VECTORS].delete_one({"_id": citizen_id}, session=session)
 
     # --- questions ---------------------------------------------------------------------------
     def recommend(

@@ -23,6 +23,7 @@ DELIVERED = "delivered"
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.OUTBOX, (("idempotencyKey", 1),), "outbox_idempotency_key", unique=True),
     IndexSpec(c.OUTBOX, (("status", 1), ("dueAt", 1)), "outbox_status_due"),
+    IndexSpec(c.OUTBOX, (("recipientId", 1),), "outbox_recipient"),
 ]
 
 

@@ -18,6 +18,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from core.cvr import is_valid_cvr
 from store import collections as c
 
+from .generator import consent_events
+
 DEMO_CITIZEN_ID = "demo-borger-aarhus"
 DEMO_EMPLOYER_ID = "demo-arbejdsgiver-logistik"
 DEMO_COMPANY_CVR = "37741892"
@@ -90,7 +92,11 @@ def demo_citizen(as_of: date) -> tuple[dict, dict]:
             "contractTypes": ["PERMANENT", "TEMPORARY"],
             "earliestStart": datetime.combine(as_of, datetime.min.time(), tzinfo=UTC),
         },
-        "consents": {"profiling": True, "employerVisibility": "PSEUDONYMOUS"},
+        "consents": {
+            "profiling": True,
+            "employerVisibility": "PSEUDONYMOUS",
+            "push": {k: True for k in ("JOB_ALERTS", "MEETINGS", "REMINDERS", "NEWS")},
+        },
         "newlyGraduated": False,
         "createdAt": _CREATED,
     }
@@ -258,5 +264,6 @@ async def seed_demo_accounts(db: AsyncDatabase, as_of: date | None = None) -> No
         (c.EMPLOYERS, DEMO_EMPLOYER),
         (c.CITIZENS, citizen),
         (c.CVS, cv),
+        *((c.CONSENT_EVENTS, e) for e in consent_events(citizen)),
     ):
         await db[collection].replace_one({"_id": doc["_id"]}, doc, upsert=True)

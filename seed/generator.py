@@ -519,7 +519,11 @@ class Generator:
                 "contractTypes": ["PERMANENT", "TEMPORARY"],
                 "earliestStart": _at(as_of),
             },
-            "consents": {"profiling": rng.random() < 0.95, "employerVisibility": "PSEUDONYMOUS"},
+            "consents": {
+                "profiling": rng.random() < 0.95,
+                "employerVisibility": "PSEUDONYMOUS",
+                "push": {k: True for k in ("JOB_ALERTS", "MEETINGS", "REMINDERS", "NEWS")},
+            },
             "newlyGraduated": graduate,
             "createdAt": _at(as_of - timedelta(days=rng.randint(1, 200)), 12),
         }
@@ -537,6 +541,24 @@ class Generator:
             "updatedAt": citizen["createdAt"],
         }
         return citizen, cv
+
+
+def consent_events(citizen: dict) -> list[dict]:
+    """The consent history a citizen starts with: each choice made at sign-up."""
+    consents = citizen["consents"]
+    settings = {k: v for k, v in consents.items() if k != "push"}
+    settings |= {f"push.{k}": v for k, v in consents.get("push", {}).items()}
+    return [
+        {
+            "_id": f"{citizen['_id']}:consent:{setting}",
+            "citizenId": citizen["_id"],
+            "setting": setting,
+            "value": str(value).lower() if isinstance(value, bool) else value,
+            "at": citizen["createdAt"],
+            "source": "SIGN_UP",
+        }
+        for setting, value in settings.items()
+    ]
 
 
 def groups_except(group: str) -> list[str]:

@@ -23,7 +23,7 @@ from .evaluation import (
     relevance_labels,
     write_eval,
 )
-from .generator import CompanyRef, Generator, SeedSpec, title_case
+from .generator import CompanyRef, Generator, SeedSpec, consent_events, title_case
 from .taxonomy import Taxonomy
 from .writer import write_all
 
@@ -94,6 +94,11 @@ async def seed_database(
             ),
         ),
         (c.CVS, spec.citizens, (cv for _, cv in citizens)),
+        (
+            c.CONSENT_EVENTS,
+            spec.citizens * 6,
+            (e for p, _ in citizens for e in consent_events(p)),
+        ),
     ]
     ctx = progress if progress is not None else nullcontext()
     with ctx:
@@ -173,6 +178,7 @@ async def write_demo_set(db: AsyncDatabase, gen: Generator) -> int:
         (c.POSTINGS, postings),
         (c.CITIZENS, [p for p, _ in candidates]),
         (c.CVS, [cv for _, cv in candidates]),
+        (c.CONSENT_EVENTS, [e for p, _ in candidates for e in consent_events(p)]),
         (c.OFFERS, demo.demo_offers(as_of)),
         (c.MEETING_REQUESTS, demo.demo_meeting_requests(as_of, list(demo.DEMO_CANDIDATE_IDS))),
     ):

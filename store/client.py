@@ -4,11 +4,14 @@ closed at shutdown; everything else receives the ``AsyncDatabase`` it needs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.monitoring import CommandListener
+
+T = TypeVar("T")
 
 
 class Store:
@@ -40,3 +43,10 @@ class Store:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+async def in_transaction(db: AsyncDatabase, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(session)`` as one transaction: all of its writes land, or none do. Transient
+    errors (a write conflict with another transaction) are retried by the driver."""
+    async with db.client.start_session() as session:
+        return await session.with_transaction(work)

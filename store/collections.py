@@ -12,3 +12,14 @@ MEETING_REQUESTS = "meeting_requests"
 CVS = "cvs"
 PROFILE_VECTORS = "profile_vectors"
 JOB_FEEDBACK = "job_feedback"
+CONSENT_EVENTS = "consent_events"
+JOBLOG = "joblog"
+SAVED_JOBS = "saved_jobs"
+CV_VIEWS = "cv_views"
+INBOX = "inbox"
+ANONYMOUS_STATS = "anonymous_stats"
+
+
+def all_names() -> list[str]:
+    """Every collection name declared above; the personal-data register must cover each."""
+    return sorted(v for k, v in globals().items() if k.isupper() and isinstance(v, str))

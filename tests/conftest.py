@@ -22,7 +22,7 @@ from core.settings import Settings
 from store.embedded import EmbeddedDatabase, free_port
 
 # The seeded world with a loaded matching engine, shared by the matching and API tests.
-pytest_plugins = ["tests.matching.world"]
+pytest_plugins = ["tests.matching.world", "tests.api.citizen_world"]
 
 TEST_SECRET = "test-secret-" + "x" * 40
 

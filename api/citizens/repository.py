@@ -1,19 +1,97 @@
-"""Citizen profiles and CVs. Queries arrive with the citizen feature; the indexes the seeded
-collections need are declared here."""
+"""Citizen profiles, CV variants and the consent history: the only module of this feature that
+touches collections."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
 from store import collections as c
 from store.indexes import IndexSpec
+from store.queries import newest_first_page
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.CVS, (("citizenId", 1), ("primary", -1)), "cvs_citizen_primary"),
+    IndexSpec(c.CONSENT_EVENTS, (("citizenId", 1), ("at", -1)), "consent_events_citizen_at"),
 ]
 
 
-async def get_citizen(db, citizen_id: str) -> dict | None:
-    return await db[c.CITIZENS].find_one({"_id": citizen_id})
+async def get_citizen(db: AsyncDatabase, citizen_id: str, session: Any = None) -> dict | None:
+    return await db[c.CITIZENS].find_one({"_id": citizen_id}, session=session)
 
 
-async def primary_cv(db, citizen_id: str) -> dict | None:
-    return await db[c.CVS].find_one({"citizenId": citizen_id, "primary": True})
+async def insert_citizen(db: AsyncDatabase, doc: dict, session: Any) -> None:
+    await db[c.CITIZENS].insert_one(doc, session=session)
+
+
+async def update_citizen(
+    db: AsyncDatabase, citizen_id: str, fields: dict, session: Any = None
+) -> dict | None:
+    return await db[c.CITIZENS].find_one_and_update(
+        {"_id": citizen_id}, {"$set": fields}, session=session, return_document=True
+    )
+
+
+# --- CVs ------------------------------------------------------------------------------------
+async def primary_cv(db: AsyncDatabase, citizen_id: str, session: Any = None) -> dict | None:
+    return await db[c.CVS].find_one({"citizenId": citizen_id, "primary": True}, session=session)
+
+
+async def cvs_of(db: AsyncDatabase, citizen_id: str, session: Any = None) -> list[dict]:
+    cursor = db[c.CVS].find({"citizenId": citizen_id}, session=session)
+    docs = await cursor.to_list()
+    # The primary first, then the most recently changed.
+    docs.sort(key=lambda d: d["updatedAt"], reverse=True)
+    docs.sort(key=lambda d: not d.get("primary"))
+    return docs
+
+
+async def get_cv(db: AsyncDatabase, citizen_id: str, cv_id: str, session: Any = None):
+    return await db[c.CVS].find_one({"_id": cv_id, "citizenId": citizen_id}, session=session)
+
+
+async def insert_cv(db: AsyncDatabase, doc: dict, session: Any) -> None:
+    await db[c.CVS].insert_one(doc, session=session)
+
+
+async def replace_cv(db: AsyncDatabase, doc: dict, session: Any) -> bool:
+    result = await db[c.CVS].replace_one(
+        {"_id": doc["_id"], "citizenId": doc["citizenId"]}, doc, session=session
+    )
+    return result.matched_count == 1
+
+
+async def delete_cv(db: AsyncDatabase, citizen_id: str, cv_id: str, session: Any) -> bool:
+    result = await db[c.CVS].delete_one({"_id": cv_id, "citizenId": citizen_id}, session=session)
+    return result.deleted_count == 1
+
+
+async def set_primary(
+    db: AsyncDatabase, citizen_id: str, cv_id: str, now: datetime, session: Any
+) -> None:
+    await db[c.CVS].update_many(
+        {"citizenId": citizen_id, "primary": True, "_id": {"$ne": cv_id}},
+        {"$set": {"primary": False}},
+        session=session,
+    )
+    await db[c.CVS].update_one(
+        {"_id": cv_id, "citizenId": citizen_id},
+        {"$set": {"primary": True, "updatedAt": now}},
+        session=session,
+    )
+
+
+# --- consent history --------------------------------------------------------------------------
+async def insert_consent_events(db: AsyncDatabase, events: list[dict], session: Any) -> None:
+    if events:
+        await db[c.CONSENT_EVENTS].insert_many(events, session=session)
+
+
+async def consent_events_page(
+    db: AsyncDatabase, citizen_id: str, first: int, after: tuple | None
+) -> list[dict]:
+    return await newest_first_page(
+        db, c.CONSENT_EVENTS, {"citizenId": citizen_id}, "at", first, after
+    )

@@ -16,8 +16,8 @@ INDEXES: list[IndexSpec] = [
 
 
 async def postings_by_ids(db, ids) -> list[dict | None]:
-    projection = {"description": 1, "contractType": 1, "weeklyHours": 1, "postalCode": 1}
-    return await find_by_ids(db, c.POSTINGS, ids, projection)
+    # Whole documents: a posting is a few kB, and saved jobs and the joblog build full cards.
+    return await find_by_ids(db, c.POSTINGS, ids)
 
 
 async def get_posting(db, posting_id: str) -> dict | None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from api.auth.actor import Actor
 from api.citizens import repository as citizens
+from api.joblog import repository as joblog
 from core.errors import BadUserInput, NotFound, Unavailable
 from matching.engine import MatchingEngine
 from matching.ranking import Filters, RankedJob
@@ -49,6 +50,7 @@ async def recommended_jobs(
         )
     cv = await citizens.primary_cv(db, actor.id)
     excluded, feedback = feedback_signals(await repository.feedback_of(db, actor.id))
+    excluded |= await joblog.applied_posting_ids(db, actor.id)  # applied to: not suggested again
     profile = await engine.citizen_profile(
         db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale
     )

@@ -47,3 +47,11 @@ async def occupations_in_group(
         query["$or"] = [{"labelDa": {"$gt": label}}, {"labelDa": label, "_id": {"$gt": oid}}]
     cursor = db[c.OCCUPATIONS].find(query).sort([("labelDa", 1), ("_id", 1)]).limit(first + 1)
     return await cursor.to_list()
+
+
+async def existing_occupation_ids(db: AsyncDatabase, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are known occupations (one query)."""
+    if not ids:
+        return set()
+    cursor = db[c.OCCUPATIONS].find({"_id": {"$in": list(set(ids))}}, {"_id": 1})
+    return {d["_id"] async for d in cursor}

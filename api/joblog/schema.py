@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from api.auth.permissions import IsCitizen
+from api.inputs import plain
+from api.pagination import check_first, decode_time_cursor, time_connection
+
+from . import service
+from .types import (
+    ApplicationForm,
+    JobApplication,
+    JobApplicationConnection,
+    JobApplicationEdge,
+    JobApplicationInput,
+    SavedJob,
+    SavedJobConnection,
+    SavedJobEdge,
+)
+
+
+@strawberry.type
+class JoblogQuery:
+    @strawberry.field(
+        permission_classes=[IsCitizen],
+        description="The citizen's applications (Dine søgte job), newest first.",
+    )
+    async def job_applications(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> JobApplicationConnection:
+        check_first(first)
+        docs = await service.entries(
+            info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
+        )
+        edges, page_info = time_connection(docs, first, "appliedOn", JobApplication.from_doc)
+        return JobApplicationConnection(
+            edges=[JobApplicationEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
+        )
+
+    @strawberry.field(permission_classes=[IsCitizen], description="Saved postings, newest first.")
+    async def saved_jobs(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> SavedJobConnection:
+        check_first(first)
+        docs = await service.saved_jobs(
+            info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
+        )
+        edges, page_info = time_connection(docs, first, "savedAt", SavedJob.from_doc)
+        return SavedJobConnection(
+            edges=[SavedJobEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
+        )
+
+
+@strawberry.type
+class JoblogMutation:
+    @strawberry.mutation(permission_classes=[IsCitizen], description="Log an application.")
+    async def add_job_application(self, info: Info, input: JobApplicationInput) -> JobApplication:
+        doc = await service.add_entry(info.context.db, info.context.require_actor(), plain(input))
+        return JobApplication.from_doc(doc)
+
+    @strawberry.mutation(permission_classes=[IsCitizen], description="Change a logged application.")
+    async def update_job_application(
+        self, info: Info, id: strawberry.ID, input: JobApplicationInput
+    ) -> JobApplication:
+        doc = await service.update_entry(
+            info.context.db, info.context.require_actor(), str(id), plain(input)
+        )
+        return JobApplication.from_doc(doc)
+
+    @strawberry.mutation(permission_classes=[IsCitizen], description="Remove a logged application.")
+    async def delete_job_application(self, info: Info, id: strawberry.ID) -> bool:
+        return await service.delete_entry(info.context.db, info.context.require_actor(), str(id))
+
+    @strawberry.mutation(
+        permission_classes=[IsCitizen],
+        description="Apply to a posting through the app: logged once per posting, and the "
+        "posting is no longer suggested.",
+    )
+    async def apply_to_job(
+        self,
+        info: Info,
+        posting_id: strawberry.ID,
+        form: ApplicationForm = ApplicationForm.WRITTEN,
+    ) -> JobApplication:
+        doc = await service.apply_to_job(
+            info.context.db, info.context.require_actor(), str(posting_id), form.value
+        )
+        return JobApplication.from_doc(doc)
+
+    @strawberry.mutation(permission_classes=[IsCitizen], description="Save a posting for later.")
+    async def save_job(self, info: Info, posting_id: strawberry.ID) -> SavedJob:
+        doc = await service.save_job(info.context.db, info.context.require_actor(), str(posting_id))
+        return SavedJob.from_doc(doc)
+
+    @strawberry.mutation(permission_classes=[IsCitizen], description="Remove a saved posting.")
+    async def unsave_job(self, info: Info, posting_id: strawberry.ID) -> bool:
+        return await service.unsave_job(
+            info.context.db, info.context.require_actor(), str(posting_id)
+        )

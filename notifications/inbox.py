@@ -1,0 +1,101 @@
+"""The inbox (Postkasse): every notification is stored for its recipient first, then queued in
+the outbox for push. Both are written in one call (inside the caller's transaction when one is
+given), keyed by an idempotency key, so the same event never notifies twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from store import collections as c
+from store.indexes import IndexSpec
+
+from .outbox import PENDING
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(c.INBOX, (("recipientId", 1), ("createdAt", -1)), "inbox_recipient_created"),
+    IndexSpec(c.INBOX, (("recipientId", 1), ("key", 1)), "inbox_recipient_key", unique=True),
+]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A notification's words in Danish and English; the recipient's locale picks one."""
+
+    title_da: str
+    body_da: str
+    title_en: str
+    body_en: str
+
+    def pick(self, locale: str) -> tuple[str, str]:
+        if locale == "en":
+            return self.title_en, self.body_en
+        return self.title_da, self.body_da
+
+
+async def notify(
+    db: AsyncDatabase,
+    *,
+    recipient_id: str,
+    recipient_role: str,
+    category: str,
+    key: str,
+    text: Text,
+    locale: str = "da",
+    route: str | None = None,
+    session: Any = None,
+    now: datetime | None = None,
+) -> bool:
+    """Store the notification in the recipient's inbox and queue its push. False when a
+    notification with this key was already made (nothing is written twice)."""
+    now = now or datetime.now(UTC)
+    title, body = text.pick(locale)
+    entry_id = uuid.uuid4().hex
+    # Checked first because a duplicate-key error would abort the caller's transaction; the
+    # unique index still settles a race between two callers without one.
+    existing = await db[c.INBOX].find_one(
+        {"recipientId": recipient_id, "key": key}, {"_id": 1}, session=session
+    )
+    if existing is not None:
+        return False
+    try:
+        await db[c.INBOX].insert_one(
+            {
+                "_id": entry_id,
+                "recipientId": recipient_id,
+                "recipientRole": recipient_role,
+                "key": key,
+                "category": category,
+                "title": title,
+                "body": body,
+                "route": route,
+                "locale": locale,
+                "createdAt": now,
+                "readAt": None,
+            },
+            session=session,
+        )
+    except DuplicateKeyError:
+        return False
+    await db[c.OUTBOX].insert_one(
+        {
+            "_id": entry_id,
+            "idempotencyKey": f"{recipient_id}:{key}",
+            "inboxId": entry_id,
+            "recipientId": recipient_id,
+            "recipientRole": recipient_role,
+            "category": category,
+            "status": PENDING,
+            "dueAt": now,
+            "createdAt": now,
+            "attempts": 0,
+        },
+        session=session,
+    )
+    return True

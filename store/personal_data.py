@@ -1,0 +1,178 @@
+"""The register of where a citizen's personal data lives, and what erasure does to it.
+
+Every collection the app declares (``store.collections``) is either listed in ``HOLDINGS``
+(it holds data about a citizen, found by an owner field) or in ``NOT_CITIZEN_DATA`` with the
+reason why not. "Mine data", the export and account erasure are all driven by this register, so
+a collection added later shows up in all three once it is registered, and a test fails until it
+is. Erasure deletes the citizen's documents, or, where the other party keeps a legitimate
+record (a meeting request to an employer's offer), keeps only whitelisted non-personal fields
+and replaces the owner with a random token that links to nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from . import collections as c
+
+
+class Erasure(StrEnum):
+    DELETE = "delete"
+    ANONYMISE = "anonymise"
+
+
+@dataclass(frozen=True)
+class Purpose:
+    key: str
+    title_da: str
+    title_en: str
+    why_da: str
+    why_en: str
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" else self.title_da
+
+    def why(self, locale: str) -> str:
+        return self.why_en if locale == "en" else self.why_da
+
+
+PROFILE = Purpose(
+    "profile",
+    "Profil og kontaktoplysninger",
+    "Profile and contact details",
+    "Navn, kontakt, postnummer og jobønsker, så vi kan finde job i nærheden, som du ønsker.",
+    "Name, contact, postal code and job wishes, so we can find jobs near you that you want.",
+)
+CVS = Purpose(
+    "cvs",
+    "CV'er",
+    "CVs",
+    "Dine CV-versioner. Det primære CV bruges til jobforslag og vises til virksomheder, du "
+    "beder om et kaffemøde.",
+    "Your CV versions. The primary CV is used for job suggestions and shown to companies you "
+    "ask for a coffee meeting.",
+)
+PROFILING = Purpose(
+    "profiling",
+    "Profilering",
+    "Profiling",
+    "En talvektor beregnet ud fra dit primære CV, som bruges til at rangere jobforslag. Den "
+    "gemmes kun, når profilering er slået til.",
+    "A vector of numbers computed from your primary CV, used to rank job suggestions. It is "
+    "only kept while profiling is on.",
+)
+CONSENTS = Purpose(
+    "consents",
+    "Samtykker og indstillinger",
+    "Consents and settings",
+    "Hver ændring af dine valg om profilering, synlighed og notifikationer, med tidspunkt.",
+    "Every change to your choices on profiling, visibility and notifications, with the time.",
+)
+JOB_ANSWERS = Purpose(
+    "jobAnswers",
+    "Dine svar på jobforslag",
+    "Your answers to job suggestions",
+    "Job du har sagt 'ikke interesseret' til og hvorfor. Bruges kun til at gøre dine egne "
+    "forslag bedre.",
+    "Jobs you marked 'not interested' and why. Used only to improve your own suggestions.",
+)
+JOBLOG = Purpose(
+    "joblog",
+    "Dine søgte job",
+    "Jobs you applied for",
+    "Din log over ansøgninger, som du selv fører eller som appen tilføjer.",
+    "Your log of applications, kept by you or added by the app.",
+)
+SAVED_JOBS = Purpose(
+    "savedJobs",
+    "Gemte job",
+    "Saved jobs",
+    "Jobopslag du har gemt til senere.",
+    "Job postings you saved for later.",
+)
+CV_VIEWS = Purpose(
+    "cvViews",
+    "Hvem har set mit CV",
+    "Who viewed my CV",
+    "Hver gang en virksomhed har åbnet din profil: hvilken virksomhed, hvornår og hvorfor.",
+    "Each time a company opened your profile: which company, when and why.",
+)
+MEETINGS = Purpose(
+    "meetingRequests",
+    "Mødeanmodninger og møder",
+    "Meeting requests and meetings",
+    "Dine anmodninger om kaffemøder og deres status.",
+    "Your coffee-meeting requests and their status.",
+)
+NOTIFICATIONS = Purpose(
+    "notifications",
+    "Notifikationer",
+    "Notifications",
+    "Beskeder i din postkasse og beskeder, der venter på at blive sendt til din telefon.",
+    "Messages in your inbox and messages waiting to be sent to your phone.",
+)
+
+PURPOSES: tuple[Purpose, ...] = (
+    PROFILE,
+    CVS,
+    PROFILING,
+    CONSENTS,
+    JOB_ANSWERS,
+    JOBLOG,
+    SAVED_JOBS,
+    CV_VIEWS,
+    MEETINGS,
+    NOTIFICATIONS,
+)
+
+
+@dataclass(frozen=True)
+class Holding:
+    collection: str
+    purpose: Purpose
+    owner: str  # the field holding the citizen's id
+    erasure: Erasure = Erasure.DELETE
+    keep_on_anonymise: tuple[str, ...] = ()  # fields that stay (non-personal); all else goes
+
+
+HOLDINGS: tuple[Holding, ...] = (
+    Holding(c.CITIZENS, PROFILE, "_id"),
+    Holding(c.CVS, CVS, "citizenId"),
+    Holding(c.PROFILE_VECTORS, PROFILING, "_id"),
+    Holding(c.CONSENT_EVENTS, CONSENTS, "citizenId"),
+    Holding(c.JOB_FEEDBACK, JOB_ANSWERS, "citizenId"),
+    Holding(c.JOBLOG, JOBLOG, "citizenId"),
+    Holding(c.SAVED_JOBS, SAVED_JOBS, "citizenId"),
+    Holding(c.CV_VIEWS, CV_VIEWS, "citizenId"),
+    Holding(
+        c.MEETING_REQUESTS,
+        MEETINGS,
+        "citizenId",
+        Erasure.ANONYMISE,
+        # The employer keeps that a request to their offer existed and how it ended.
+        ("_id", "offerId", "companyCvr", "status", "createdAt", "closedAt", "closeReason"),
+    ),
+    Holding(c.INBOX, NOTIFICATIONS, "recipientId"),
+    Holding(c.OUTBOX, NOTIFICATIONS, "recipientId"),
+)
+
+NOT_CITIZEN_DATA: dict[str, str] = {
+    c.OCCUPATIONS: "The public ESCO taxonomy.",
+    c.ISCO_GROUPS: "The public DISCO-08 hierarchy.",
+    c.COMPANIES: "Companies from the CVR register; public business data.",
+    c.EMPLOYERS: "Employer user accounts (company staff), not citizens.",
+    c.POSTINGS: "Job postings published by companies.",
+    c.OFFERS: "Coffee-meeting offers published by companies; slot counts only.",
+    c.ANONYMOUS_STATS: "Counts without any link to a person.",
+}
+
+
+def holdings_for(purpose: Purpose) -> list[Holding]:
+    return [h for h in HOLDINGS if h.purpose is purpose]
+
+
+def unregistered(names: list[str]) -> list[str]:
+    """Collection names the register does not account for."""
+    known = {h.collection for h in HOLDINGS} | set(NOT_CITIZEN_DATA)
+    return sorted(n for n in names if n not in known)
