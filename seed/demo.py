@@ -250,6 +250,37 @@ def demo_meeting_requests(as_of: date, candidate_ids: list[str]) -> list[dict]:
     return requests
 
 
+def demo_joblog(as_of: date) -> list[dict]:
+    """A few applications the demo citizen logged by hand (Dine søgte job)."""
+    entries = [
+        (12, "Aarhus Havn Logistik A/S", "Lagermedarbejder", "EMAIL", "REJECTED", "UNSOLICITED"),
+        (6, "Viby Fragt ApS", "Truckfører", "WRITTEN", "INTERVIEW", "POSTING"),
+        (2, "Nordisk Pakkecenter A/S", "Pakkerimedarbejder", "PHONE", "SENT", "UNSOLICITED"),
+    ]
+    docs = []
+    for k, (days, company, title, form, status, kind) in enumerate(entries):
+        day = _at(as_of - timedelta(days=days), 0)
+        docs.append(
+            {
+                "_id": f"demo-joblog-{k + 1}",
+                "citizenId": DEMO_CITIZEN_ID,
+                "appliedOn": day,
+                "kind": kind,
+                "form": form,
+                "status": status,
+                "postingId": None,
+                "companyCvr": None,
+                "companyName": company,
+                "jobTitle": title,
+                "note": None,
+                "source": "MANUAL",
+                "createdAt": day + timedelta(hours=15),
+                "updatedAt": day + timedelta(hours=15),
+            }
+        )
+    return docs
+
+
 async def database_is_empty(db: AsyncDatabase) -> bool:
     return await db[c.CITIZENS].estimated_document_count() == 0
 

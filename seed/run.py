@@ -181,6 +181,7 @@ async def write_demo_set(db: AsyncDatabase, gen: Generator) -> int:
         (c.CONSENT_EVENTS, [e for p, _ in candidates for e in consent_events(p)]),
         (c.OFFERS, demo.demo_offers(as_of)),
         (c.MEETING_REQUESTS, demo.demo_meeting_requests(as_of, list(demo.DEMO_CANDIDATE_IDS))),
+        (c.JOBLOG, demo.demo_joblog(as_of)),
     ):
         written += await write_all(db[collection], docs)
     return written + 4

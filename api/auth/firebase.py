@@ -7,6 +7,7 @@ sessions are refused. firebase-admin is synchronous; it runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import firebase_admin
 from firebase_admin import auth, credentials
@@ -53,6 +54,12 @@ class FirebaseTokenVerifier:
                 "Your session was revoked. Please sign in again.",
                 extensions={"reason": "TOKEN_REVOKED"},
             ) from None
+        except auth.UserNotFoundError:
+            raise Unauthenticated(
+                "Kontoen findes ikke længere.",
+                "The account no longer exists.",
+                extensions={"reason": "ACCOUNT_DELETED"},
+            ) from None
         except auth.UserDisabledError:
             raise Unauthenticated(
                 "Din konto er spærret. Kontakt dit jobcenter.",
@@ -72,3 +79,8 @@ class FirebaseTokenVerifier:
                 extensions={"reason": "TOKEN_INVALID"},
             ) from None
         return actor_from_claims(claims["uid"], claims)
+
+    async def delete_account(self, uid: str) -> None:
+        """Delete the Firebase user, so the e-mail and sign-in methods go too."""
+        with contextlib.suppress(auth.UserNotFoundError):  # already gone: erasure repeats
+            await asyncio.to_thread(auth.delete_user, uid, app=self._app)

@@ -40,6 +40,9 @@ class LocalTokenVerifier:
     def __init__(self, secret: str) -> None:
         self._secret = secret
 
+    async def delete_account(self, uid: str) -> None:
+        """Dev tokens have no account store: nothing to delete."""
+
     async def verify(self, token: str) -> Actor:
         try:
             claims = jwt.decode(

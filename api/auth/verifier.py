@@ -10,6 +10,9 @@ from .actor import Actor
 class TokenVerifier(Protocol):
     async def verify(self, token: str) -> Actor: ...
 
+    async def delete_account(self, uid: str) -> None:
+        """Remove the sign-in account itself (after the citizen erased their data)."""
+
 
 def build_verifier(settings: Settings) -> TokenVerifier:
     if settings.auth_provider == "firebase":

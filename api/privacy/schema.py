@@ -63,8 +63,9 @@ class PrivacyMutation:
         ),
     )
     async def delete_my_account(self, info: Info, confirm: bool) -> AccountDeletion:
+        ctx = info.context
         receipt = await service.delete_my_account(
-            info.context.db, info.context.require_actor(), confirm
+            ctx.db, ctx.verifier, ctx.require_actor(), confirm
         )
         return AccountDeletion(
             deleted_at=receipt["deletedAt"],

@@ -93,7 +93,7 @@ async def cv_views(db, actor: Actor, first: int, after) -> list[dict]:
     return await repository.views_page(db, actor.id, first, after)
 
 
-async def delete_my_account(db, actor: Actor, confirm: bool) -> dict:
+async def delete_my_account(db, verifier, actor: Actor, confirm: bool) -> dict:
     """Erase the citizen: open meeting requests are withdrawn with notice to the companies,
     then every registered collection is cleared of the citizen's data, in one transaction.
     Only anonymous counts remain."""
@@ -111,6 +111,9 @@ async def delete_my_account(db, actor: Actor, confirm: bool) -> dict:
         return {"withdrawn": withdrawn, "touched": touched}
 
     result = await in_transaction(db, work)
+    # The sign-in account last: if this fails the data is already gone, and a retry (the token
+    # still works) deletes the rest.
+    await verifier.delete_account(actor.id)
     return {
         "deletedAt": now,
         "withdrawnMeetingRequests": result["withdrawn"],

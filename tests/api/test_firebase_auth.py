@@ -163,3 +163,22 @@ async def test_disabled_user_is_rejected(fb_client, auth_emulator, firebase_sett
 async def test_garbage_firebase_token_is_rejected(fb_client):
     result = await _viewer(fb_client, "eyJhbGciOiJub25lIn0.e30.")
     assert error_codes(result) == ["UNAUTHENTICATED"]
+
+
+async def test_deleting_the_account_removes_the_firebase_user(
+    fb_client, auth_emulator, firebase_settings
+):
+    uid, email, password = _new_user(auth_emulator, "sletning")
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+    profile = 'mutation { updateMyProfile(input: {firstName: "Ida", lastName: "Lund", postalCode: "8000"}) { id } }'
+    created = (await fb_client.post("/graphql", json={"query": profile}, headers=headers)).json()
+    assert created["data"]["updateMyProfile"]["id"] == uid
+    erase = "mutation { deleteMyAccount(confirm: true) { recordsErased } }"
+    result = (await fb_client.post("/graphql", json={"query": erase}, headers=headers)).json()
+    assert result["data"]["deleteMyAccount"]["recordsErased"] >= 1
+    with pytest.raises(auth.UserNotFoundError):
+        auth.get_user(uid, app=firebase_app(firebase_settings))
+    again = await _viewer(fb_client, token)
+    assert error_codes(again) == ["UNAUTHENTICATED"]
+    assert again["errors"][0]["extensions"]["reason"] == "ACCOUNT_DELETED"
