@@ -125,3 +125,74 @@ def bench_titles(as_json: bool = typer.Option(False, "--json", help="Print JSON"
         cache_dir=settings.data_dir / "embeddings",
     )
     _emit(evaluate(load_taxonomy(settings.taxonomy_dir).occupations, embedder), as_json)
+
+
+@bench.command("mydata")
+def bench_mydata(
+    citizens: int = typer.Option(1000, help="Generated citizens in the scratch database"),
+    samples: int = typer.Option(100, help="Citizens measured (and then erased)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Mine data, the export and account erasure: latency per citizen on a scratch embedded
+    database seeded with the default demo data (the real database is never touched)."""
+    import socket
+    import tempfile
+    import time
+    from datetime import UTC, datetime
+
+    from api.auth.actor import Actor, Role
+    from api.auth.local_tokens import LocalTokenVerifier
+    from api.indexes import all_index_specs
+    from api.privacy import service as privacy
+    from core.settings import get_settings
+    from seed.generator import SeedSpec
+    from seed.run import seed_database
+    from seed.taxonomy import load_taxonomy
+    from store.client import Store
+    from store.embedded import EmbeddedDatabase
+    from store.indexes import ensure_indexes
+
+    settings = get_settings()
+
+    async def run(uri: str) -> dict:
+        store = Store(uri, "bench_mydata")
+        await ensure_indexes(store.db, all_index_specs())
+        spec = SeedSpec(citizens=citizens, as_of=datetime.now(UTC).date())
+        console.print(f"seeding {citizens:,} citizens ...")
+        await seed_database(store.db, load_taxonomy(settings.taxonomy_dir), spec)
+        cursor = store.db.citizens.find({}, {"_id": 1}).limit(samples)
+        actors = [Actor(id=d["_id"], role=Role.CITIZEN) async for d in cursor]
+        verifier = LocalTokenVerifier("bench")
+        steps = {
+            "myData": lambda a: privacy.my_data(store.db, a, "da"),
+            "exportMyData": lambda a: privacy.export_my_data(store.db, a, "da"),
+            "deleteMyAccount": lambda a: privacy.delete_my_account(store.db, verifier, a, True),
+        }
+        out = {}
+        for name, step in steps.items():
+            times = []
+            for actor in actors:
+                started = time.perf_counter()
+                await step(actor)
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            out[name] = {
+                "citizens": len(times),
+                "p50_ms": round(statistics.median(times), 1),
+                "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
+            }
+        await store.close()
+        return out
+
+    with tempfile.TemporaryDirectory() as scratch:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        server = EmbeddedDatabase(Path(scratch) / "db", port=port, cache_size="256M")
+        server.start()
+        try:
+            result = asyncio.run(run(server.uri))
+        finally:
+            server.stop()
+    _emit(result, as_json)

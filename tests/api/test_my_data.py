@@ -447,3 +447,28 @@ async def test_accepted_meeting_gives_its_seat_back_on_erasure(client, world_db)
     offer = world_db.offers.find_one({"_id": offer["_id"]})
     assert offer["slots"][0]["booked"] == slot["booked"]
     assert "slotId" not in world_db.meeting_requests.find_one({"_id": request["_id"]})
+
+
+async def test_lists_cost_a_fixed_number_of_queries(client, world_db, command_counter):
+    """Pages of joblog and saved jobs load their postings in one batch, and Mine data costs
+    one count per registered collection, however much the citizen has."""
+    postings = [p["_id"] for p in world_db.postings.find({}, {"_id": 1}).limit(12)]
+    for pid in postings:
+        await gql(client, "mutation($id: ID!) { saveJob(postingId: $id) { savedAt } }",
+                  token=OTHER, variables={"id": pid})  # fmt: skip
+        await gql(client, "mutation($id: ID!) { applyToJob(postingId: $id) { id } }",
+                  token=OTHER, variables={"id": pid})  # fmt: skip
+    command_counter.reset()
+    saved = await gql(client, "{ savedJobs(first: 20) { edges { node { posting { title } } } } }",
+                      token=OTHER)  # fmt: skip
+    assert len(saved["data"]["savedJobs"]["edges"]) == 12
+    assert command_counter.count("find") == 2  # the page, then the postings in one $in
+    command_counter.reset()
+    log = await gql(client, "{ jobApplications(first: 20) { edges { node { posting { title } } } } }",
+                    token=OTHER)  # fmt: skip
+    assert len(log["data"]["jobApplications"]["edges"]) == 12
+    assert command_counter.count("find") == 2
+    command_counter.reset()
+    await gql(client, "{ myData { sections { records } } }", token=OTHER)
+    assert command_counter.count("aggregate") + command_counter.count("count") == len(HOLDINGS)
+    assert command_counter.count("find") == 0
