@@ -24,6 +24,7 @@ from store.indexes import ensure_indexes
 from . import health
 from .auth.verifier import TokenVerifier, build_verifier
 from .context import Context, authenticate, bearer_token, locale_from_header
+from .housekeeping import run_forever
 from .indexes import all_index_specs
 from .loaders import Loaders
 from .persisted import PersistedQueries
@@ -121,12 +122,19 @@ def create_app(
             "search_index": index_loaded,
         }
         loading: asyncio.Task | None = None
+        chores: asyncio.Task | None = None
         try:
             await ensure_indexes(store.db, all_index_specs())
             if not matching.ready:
                 loading = asyncio.create_task(_load_engine(matching, store))
+            if settings.housekeeping_interval_s > 0:
+                chores = asyncio.create_task(run_forever(store.db, settings, matching))
             yield
         finally:
+            if chores is not None:
+                chores.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await chores
             if loading is not None and not loading.done():
                 loading.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -20,6 +20,7 @@ def all_index_specs() -> list[IndexSpec]:
         *taxonomy.INDEXES,
         *jobs.INDEXES,
         *jobs.FEEDBACK_INDEXES,
+        *jobs.EMPLOYER_INDEXES,
         *meetings.INDEXES,
         *citizens.INDEXES,
         *joblog.INDEXES,

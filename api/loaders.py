@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.dataloader import DataLoader
 
 from .jobs import loaders as jobs_loaders
+from .meetings import loaders as meetings_loaders
 from .taxonomy import loaders as taxonomy_loaders
 from .viewer import loaders as viewer_loaders
 
@@ -22,6 +23,8 @@ class Loaders:
     isco_group_by_code: DataLoader
     isco_children_by_parent: DataLoader
     posting_by_id: DataLoader
+    offer_by_id: DataLoader
+    meeting_request_by_id: DataLoader
 
     @classmethod
     def create(cls, db: AsyncDatabase) -> Loaders:
@@ -33,4 +36,6 @@ class Loaders:
             isco_group_by_code=taxonomy_loaders.isco_group_by_code(db),
             isco_children_by_parent=taxonomy_loaders.isco_children_by_parent(db),
             posting_by_id=jobs_loaders.posting_by_id(db),
+            offer_by_id=meetings_loaders.offer_by_id(db),
+            meeting_request_by_id=meetings_loaders.meeting_request_by_id(db),
         )

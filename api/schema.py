@@ -17,10 +17,12 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 
 from .citizens.schema import CitizensMutation, CitizensQuery
+from .companies.schema import CompaniesMutation, CompaniesQuery
 from .errors import PresentingSchema
 from .joblog.schema import JoblogMutation, JoblogQuery
-from .jobs.schema import JobsMutation, JobsQuery
-from .meetings.schema import MeetingsQuery
+from .jobs.schema import EmployerJobsMutation, EmployerJobsQuery, JobsMutation, JobsQuery
+from .meetings.schema import MeetingsMutation, MeetingsQuery, MeetingsSubscription
+from .offers.schema import OffersMutation, OffersQuery
 from .privacy.schema import PrivacyMutation, PrivacyQuery
 from .taxonomy.schema import TaxonomyQuery
 from .viewer.schema import ViewerQuery, ViewerSubscription
@@ -35,17 +37,29 @@ class Query(
     JoblogQuery,
     PrivacyQuery,
     MeetingsQuery,
+    OffersQuery,
+    CompaniesQuery,
+    EmployerJobsQuery,
 ):
     pass
 
 
 @strawberry.type(description="Everything the app can change.")
-class Mutation(JobsMutation, CitizensMutation, JoblogMutation, PrivacyMutation):
+class Mutation(
+    JobsMutation,
+    CitizensMutation,
+    JoblogMutation,
+    PrivacyMutation,
+    MeetingsMutation,
+    OffersMutation,
+    CompaniesMutation,
+    EmployerJobsMutation,
+):
     pass
 
 
 @strawberry.type(description="Live updates over graphql-transport-ws.")
-class Subscription(ViewerSubscription):
+class Subscription(ViewerSubscription, MeetingsSubscription):
     pass
 
 

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     hnsw_threshold: int = 200_000  # use HNSW above this many postings
     hnsw_ef_search: int | None = None  # None: tuned at build for recall@20 >= 0.95
 
+    # --- coffee meetings -------------------------------------------------------------------
+    daily_yes_swipes: int = 30  # YES swipes per citizen per day (Europe/Copenhagen)
+    meeting_request_expiry_days: int = 14  # pending requests expire after this many days
+    housekeeping_interval_s: float = 60.0  # expiry, reminders, index sync in the API; 0 = off
+    live_updates_poll_s: float = 2.0  # how often subscriptions look for changes
+
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

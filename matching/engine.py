@@ -252,6 +252,17 @@ class MatchingEngine:
         )
         return vector
 
+    async def offer_vectors(self, offers: list[Mapping]) -> dict[str, np.ndarray]:
+        """Embeddings of coffee-meeting offers (title, pitch, target occupations), through the
+        content-hash cache, so an unchanged offer is embedded once."""
+        texts = []
+        for o in offers:
+            labels = [self.occupation_labels[t][0] for t in o.get("targetOccupationIds", [])
+                      if t in self.occupation_labels]  # fmt: skip
+            texts.append(". ".join([o.get("title", ""), ", ".join(labels), o.get("pitch", "")]))
+        vectors = await asyncio.to_thread(self.embedder.encode, texts)
+        return {o["_id"]: v for o, v in zip(offers, vectors, strict=True)}
+
     async def forget_profile(self, db: AsyncDatabase, citizen_id: str, session=None) -> None:
         """Drop the citizen's profile embedding (profiling turned off, or account erased)."""
         await db[c.PROFILE_VECTORS].delete_one({"_id": citizen_id}, session=session)

@@ -21,6 +21,7 @@ from .outbox import PENDING
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.INBOX, (("recipientId", 1), ("createdAt", -1)), "inbox_recipient_created"),
     IndexSpec(c.INBOX, (("recipientId", 1), ("key", 1)), "inbox_recipient_key", unique=True),
+    IndexSpec(c.INBOX, (("key", 1),), "inbox_key"),
 ]
 
 

@@ -18,6 +18,9 @@ SAVED_JOBS = "saved_jobs"
 CV_VIEWS = "cv_views"
 INBOX = "inbox"
 ANONYMOUS_STATS = "anonymous_stats"
+SWIPES = "swipes"
+SWIPE_QUOTA = "swipe_quota"
+MEETINGS = "meetings"
 
 
 def all_names() -> list[str]:

@@ -105,6 +105,15 @@ MEETINGS = Purpose(
     "Dine anmodninger om kaffemøder og deres status.",
     "Your coffee-meeting requests and their status.",
 )
+SWIPES = Purpose(
+    "swipes",
+    "Dine swipes på kaffemøder",
+    "Your coffee-meeting swipes",
+    "Ja og nej til kaffemøder, begrundelser og dagens antal ja. Bruges til at vise dig de "
+    "rigtige kort og til at sende dine anmodninger.",
+    "Yes and no to coffee meetings, reasons and today's number of yes. Used to show you the "
+    "right cards and to send your requests.",
+)
 NOTIFICATIONS = Purpose(
     "notifications",
     "Notifikationer",
@@ -122,6 +131,7 @@ PURPOSES: tuple[Purpose, ...] = (
     JOBLOG,
     SAVED_JOBS,
     CV_VIEWS,
+    SWIPES,
     MEETINGS,
     NOTIFICATIONS,
 )
@@ -151,8 +161,39 @@ HOLDINGS: tuple[Holding, ...] = (
         "citizenId",
         Erasure.ANONYMISE,
         # The employer keeps that a request to their offer existed and how it ended.
-        ("_id", "offerId", "companyCvr", "status", "createdAt", "closedAt", "closeReason"),
+        (
+            "_id",
+            "offerId",
+            "companyCvr",
+            "status",
+            "createdAt",
+            "updatedAt",
+            "closedAt",
+            "closeReason",
+        ),
     ),
+    Holding(
+        c.MEETINGS,
+        MEETINGS,
+        "citizenId",
+        Erasure.ANONYMISE,
+        (
+            "_id",
+            "requestId",
+            "offerId",
+            "companyCvr",
+            "slotId",
+            "startsAt",
+            "endsAt",
+            "status",
+            "createdAt",
+            "updatedAt",
+            "closedAt",
+            "closeReason",
+        ),
+    ),
+    Holding(c.SWIPES, SWIPES, "citizenId"),
+    Holding(c.SWIPE_QUOTA, SWIPES, "citizenId"),
     Holding(c.INBOX, NOTIFICATIONS, "recipientId"),
     Holding(c.OUTBOX, NOTIFICATIONS, "recipientId"),
 )

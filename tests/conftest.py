@@ -78,6 +78,8 @@ def settings(db_server: EmbeddedDatabase, database_name: str, tmp_path: Path) ->
         local_token_secret=TEST_SECRET,
         server_selection_timeout_ms=3000,
         log_json=True,
+        housekeeping_interval_s=0,  # tests run housekeeping steps themselves
+        live_updates_poll_s=0.1,
     )
 
 

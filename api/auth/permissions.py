@@ -38,3 +38,7 @@ class IsCitizen(_HasRole):
 
 class IsEmployer(_HasRole):
     roles = frozenset({Role.EMPLOYER})
+
+
+class IsCitizenOrEmployer(_HasRole):
+    roles = frozenset({Role.CITIZEN, Role.EMPLOYER})

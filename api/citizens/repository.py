@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
 from store.indexes import IndexSpec
-from store.queries import newest_first_page
+from store.queries import find_by_ids, newest_first_page
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.CVS, (("citizenId", 1), ("primary", -1)), "cvs_citizen_primary"),
@@ -32,6 +33,27 @@ async def update_citizen(
     return await db[c.CITIZENS].find_one_and_update(
         {"_id": citizen_id}, {"$set": fields}, session=session, return_document=True
     )
+
+
+async def update_citizen_raw(db: AsyncDatabase, citizen_id: str, update: dict) -> dict | None:
+    return await db[c.CITIZENS].find_one_and_update(
+        {"_id": citizen_id}, update, return_document=True
+    )
+
+
+async def citizens_by_ids(db: AsyncDatabase, ids: list[str]) -> list[dict | None]:
+    return await find_by_ids(db, c.CITIZENS, ids)
+
+
+async def primary_cvs(db: AsyncDatabase, citizen_ids: list[str]) -> list[dict]:
+    cursor = db[c.CVS].find({"citizenId": {"$in": citizen_ids}, "primary": True})
+    return await cursor.to_list()
+
+
+async def profile_vectors(db: AsyncDatabase, citizen_ids: list[str]) -> dict[str, np.ndarray]:
+    """Stored profile embeddings (only citizens with profiling on have one)."""
+    cursor = db[c.PROFILE_VECTORS].find({"_id": {"$in": citizen_ids}}, {"v": 1})
+    return {d["_id"]: np.frombuffer(d["v"], dtype=np.float32) async for d in cursor}
 
 
 # --- CVs ------------------------------------------------------------------------------------

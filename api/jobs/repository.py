@@ -43,3 +43,45 @@ async def delete_feedback(db, citizen_id: str, posting_id: str) -> bool:
 async def feedback_of(db, citizen_id: str, limit: int = 2000) -> list[dict]:
     cursor = db[c.JOB_FEEDBACK].find({"citizenId": citizen_id}).sort("createdAt", -1).limit(limit)
     return await cursor.to_list()
+
+
+EMPLOYER_INDEXES: list[IndexSpec] = [
+    IndexSpec(c.POSTINGS, (("updatedAt", 1),), "postings_updated"),
+]
+
+
+async def insert_posting(db, doc: dict) -> None:
+    await db[c.POSTINGS].insert_one(doc)
+
+
+async def update_posting(db, posting_id: str, cvr: str, query: dict, fields: dict):
+    return await db[c.POSTINGS].find_one_and_update(
+        {"_id": posting_id, "companyCvr": cvr, **query},
+        {"$set": fields},
+        return_document=True,
+    )
+
+
+async def postings_of_company(db, cvr: str, statuses: list[str]) -> list[dict]:
+    query: dict = {"companyCvr": cvr}
+    if statuses:
+        query["status"] = {"$in": statuses}
+    cursor = db[c.POSTINGS].find(query).sort([("postedAt", -1), ("_id", -1)])
+    return await cursor.to_list(500)
+
+
+async def expire_postings(db, now) -> list[str]:
+    """Open postings past their deadline become EXPIRED; returns their ids."""
+    cursor = db[c.POSTINGS].find({"status": "OPEN", "deadline": {"$lt": now}}, {"_id": 1})
+    ids = [d["_id"] async for d in cursor]
+    if ids:
+        await db[c.POSTINGS].update_many(
+            {"_id": {"$in": ids}, "status": "OPEN"},
+            {"$set": {"status": "EXPIRED", "updatedAt": now}},
+        )
+    return ids
+
+
+async def postings_changed_since(db, since) -> list[dict]:
+    cursor = db[c.POSTINGS].find({"updatedAt": {"$gt": since}}).sort("updatedAt", 1)
+    return await cursor.to_list(5000)

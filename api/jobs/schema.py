@@ -3,17 +3,19 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.auth.permissions import IsAuthenticated, IsCitizen
+from api.auth.permissions import IsAuthenticated, IsCitizen, IsEmployer
+from api.inputs import plain
 from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 from core.errors import BadUserInput
 from matching.ranking import Filters, PostingRecord
 
-from . import service
+from . import employer, service
 from .repository import get_posting
 from .types import (
     JobFeedback,
     JobFilter,
     JobPosting,
+    JobPostingInput,
     NotInterestedReason,
     RecommendedJob,
     RecommendedJobConnection,
@@ -77,6 +79,48 @@ class JobsQuery:
     async def job_posting(self, info: Info, id: strawberry.ID) -> JobPosting | None:
         doc = await get_posting(info.context.db, str(id))
         return JobPosting.from_record(PostingRecord.from_doc(doc)) if doc else None
+
+
+@strawberry.type
+class EmployerJobsQuery:
+    @strawberry.field(permission_classes=[IsEmployer], description="Your company's postings.")
+    async def my_job_postings(
+        self, info: Info, status: list[str] | None = None
+    ) -> list[JobPosting]:
+        docs = await employer.my_postings(
+            info.context.db, info.context.require_actor(), status or []
+        )
+        return [JobPosting.from_record(PostingRecord.from_doc(d)) for d in docs]
+
+
+@strawberry.type
+class EmployerJobsMutation:
+    @strawberry.mutation(
+        permission_classes=[IsEmployer],
+        description="Publish a posting; it is matched to citizens at once.",
+    )
+    async def create_job_posting(self, info: Info, input: JobPostingInput) -> JobPosting:
+        ctx = info.context
+        doc = await employer.create_posting(ctx.db, ctx.engine, ctx.require_actor(), plain(input))
+        return JobPosting.from_record(PostingRecord.from_doc(doc))
+
+    @strawberry.mutation(permission_classes=[IsEmployer], description="Change an open posting.")
+    async def update_job_posting(
+        self, info: Info, id: strawberry.ID, input: JobPostingInput
+    ) -> JobPosting:
+        ctx = info.context
+        doc = await employer.update_posting(
+            ctx.db, ctx.engine, ctx.require_actor(), str(id), plain(input)
+        )
+        return JobPosting.from_record(PostingRecord.from_doc(doc))
+
+    @strawberry.mutation(
+        permission_classes=[IsEmployer], description="Close a posting; it leaves suggestions."
+    )
+    async def close_job_posting(self, info: Info, id: strawberry.ID) -> JobPosting:
+        ctx = info.context
+        doc = await employer.close_posting(ctx.db, ctx.engine, ctx.require_actor(), str(id))
+        return JobPosting.from_record(PostingRecord.from_doc(doc))
 
 
 @strawberry.type

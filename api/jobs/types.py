@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -57,6 +57,11 @@ class JobPosting:
     async def contract_type(self, info: Info) -> str | None:
         doc = await info.context.loaders.posting_by_id.load(str(self.id))
         return doc.get("contractType") if doc else None
+
+    @strawberry.field(description="OPEN, CLOSED or EXPIRED.")
+    async def status(self, info: Info) -> str:
+        doc = await info.context.loaders.posting_by_id.load(str(self.id))
+        return doc.get("status", "OPEN") if doc else "CLOSED"
 
     @strawberry.field(description="The ESCO occupation the posting is registered under.")
     async def occupation(self, info: Info) -> Occupation | None:
@@ -141,3 +146,24 @@ class RecommendedJobConnection:
     profiling: bool = strawberry.field(
         description="False when the citizen turned CV-based suggestions off: plain filters."
     )
+
+
+@strawberry.input
+class RequirementInput:
+    skill: str
+    required: bool = True
+
+
+@strawberry.input(description="A job posting's content. Lists hold 50 at most.")
+class JobPostingInput:
+    title: str
+    description: str
+    occupation_id: strawberry.ID | None = strawberry.field(
+        default=None, description="From the typeahead; otherwise the title is normalised."
+    )
+    weekly_hours: int = 37
+    contract_type: str = "PERMANENT"
+    postal_code: str
+    town: str | None = None
+    deadline: date
+    requirements: list[RequirementInput] = strawberry.field(default_factory=list)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 
 import strawberry
+from strawberry.types import Info
 
 from api.citizens.types import DrivingLicence, LanguageLevel, LanguageSkill
+from api.offers.types import CoffeeMeetingOffer, MeetingMode
+from api.pagination import PageInfo
 
 
 @strawberry.enum(description="How far the candidate lives from the meeting place.")
@@ -62,3 +66,214 @@ class Candidate:
             ],
             distance_band=DistanceBand(v["distanceBand"]) if v["distanceBand"] else None,
         )
+
+
+@strawberry.enum
+class SwipeDecision(Enum):
+    YES = "YES"
+    NO = "NO"
+
+
+@strawberry.enum(description="Why not; used only to improve this citizen's own deck.")
+class SwipeReason(Enum):
+    NOT_INTERESTED = "NOT_INTERESTED"
+    TOO_FAR = "TOO_FAR"
+    WRONG_FIELD = "WRONG_FIELD"
+    BAD_TIMES = "BAD_TIMES"
+    OTHER = "OTHER"
+
+
+@strawberry.enum
+class MeetingRequestStatus(Enum):
+    PENDING = "PENDING"
+    SEEN = "SEEN"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+@strawberry.enum
+class DeclineReason(Enum):
+    NOT_A_MATCH = "NOT_A_MATCH"
+    POSITION_FILLED = "POSITION_FILLED"
+    NO_CAPACITY = "NO_CAPACITY"
+    OTHER = "OTHER"
+
+
+@strawberry.enum
+class MeetingStatus(Enum):
+    SCHEDULED = "SCHEDULED"
+    RESCHEDULED = "RESCHEDULED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
+
+@strawberry.enum
+class MeetingOutcome(Enum):
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
+
+async def _offer(info: Info, offer_id: str) -> CoffeeMeetingOffer | None:
+    doc = await info.context.loaders.offer_by_id.load(offer_id)
+    return CoffeeMeetingOffer.from_doc(doc) if doc else None
+
+
+@strawberry.type(description="A card in the swipe deck, with why it is shown.")
+class SwipeCard:
+    offer: CoffeeMeetingOffer
+    reason: str
+    fit: float = strawberry.field(description="0-1; the deck's order also rotates daily.")
+    distance_km: float | None = strawberry.field(description="Null for video meetings.")
+
+
+@strawberry.type(description="The citizen's answer to a coffee-meeting card.")
+class Swipe:
+    offer_id: strawberry.ID
+    decision: SwipeDecision
+    reason: SwipeReason | None
+    created_at: datetime
+    request_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The meeting request a YES sent.")
+    async def request(self, info: Info) -> MeetingRequest | None:
+        if not self.request_id:
+            return None
+        doc = await info.context.loaders.meeting_request_by_id.load(self.request_id)
+        return MeetingRequest.from_doc(doc) if doc else None
+
+    @classmethod
+    def from_doc(cls, d: dict) -> Swipe:
+        return cls(
+            offer_id=strawberry.ID(d["offerId"]),
+            decision=SwipeDecision(d["decision"]),
+            reason=SwipeReason(d["reason"]) if d.get("reason") else None,
+            created_at=d["createdAt"],
+            request_id=d.get("requestId"),
+        )
+
+
+@strawberry.type(description="The citizen's own meeting request.")
+class MeetingRequest:
+    id: strawberry.ID
+    status: MeetingRequestStatus
+    created_at: datetime
+    seen_at: datetime | None
+    offer_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def offer(self, info: Info) -> CoffeeMeetingOffer | None:
+        return await _offer(info, self.offer_id)
+
+    @classmethod
+    def from_doc(cls, d: dict) -> MeetingRequest:
+        return cls(
+            id=strawberry.ID(d["_id"]),
+            status=MeetingRequestStatus(d["status"]),
+            created_at=d["createdAt"],
+            seen_at=d.get("seenAt"),
+            offer_id=d["offerId"],
+        )
+
+
+@strawberry.type(description="A request to one of the company's offers, with its fit.")
+class IncomingMeetingRequest:
+    id: strawberry.ID
+    status: MeetingRequestStatus
+    created_at: datetime
+    fit: float
+    candidate: Candidate
+
+
+@strawberry.type
+class IncomingMeetingRequestEdge:
+    cursor: str
+    node: IncomingMeetingRequest
+
+
+@strawberry.type
+class IncomingMeetingRequestConnection:
+    edges: list[IncomingMeetingRequestEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="Who you meet; known to both sides once a meeting is confirmed.")
+class MeetingContact:
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+@strawberry.type
+class MeetingEvent:
+    status: MeetingStatus
+    at: datetime
+    by: str = strawberry.field(description="citizen or employer.")
+
+
+@strawberry.type(description="A confirmed coffee meeting.")
+class Meeting:
+    id: strawberry.ID
+    status: MeetingStatus
+    title: str
+    company_name: str
+    starts_at: datetime
+    ends_at: datetime
+    mode: MeetingMode
+    address: str | None
+    video_url: str | None
+    offer_id: strawberry.ID
+    history: list[MeetingEvent]
+    doc: strawberry.Private[dict]
+
+    @strawberry.field(description="The other side's contact details.")
+    async def counterpart(self, info: Info) -> MeetingContact:
+        from .service import meeting_contacts
+
+        side = "employer" if info.context.require_actor().role.value == "employer" else "citizen"
+        contact = await meeting_contacts(info.context.db, self.doc, side)
+        return MeetingContact(**contact)
+
+    @strawberry.field(description="The meeting as an iCalendar (.ics) file.")
+    async def icalendar(self, info: Info) -> str:
+        from .service import icalendar, meeting_contacts
+
+        side = "employer" if info.context.require_actor().role.value == "employer" else "citizen"
+        contact = await meeting_contacts(info.context.db, self.doc, side)
+        return icalendar(self.doc, contact.get("name"))
+
+    @classmethod
+    def from_doc(cls, d: dict) -> Meeting:
+        return cls(
+            id=strawberry.ID(d["_id"]),
+            status=MeetingStatus(d["status"]),
+            title=d["title"],
+            company_name=d.get("companyName", ""),
+            starts_at=d["startsAt"],
+            ends_at=d["endsAt"],
+            mode=MeetingMode(d.get("mode", "IN_PERSON")),
+            address=d.get("address"),
+            video_url=d.get("videoUrl"),
+            offer_id=strawberry.ID(d["offerId"]),
+            history=[
+                MeetingEvent(status=MeetingStatus(h["status"]), at=h["at"], by=h["by"])
+                for h in d.get("history", [])
+            ],
+            doc=d,
+        )
+
+
+@strawberry.enum
+class UpdateKind(Enum):
+    REQUEST = "REQUEST"
+    MEETING = "MEETING"
+
+
+@strawberry.type(description="A meeting request or meeting changed.")
+class MeetingUpdate:
+    kind: UpdateKind
+    id: strawberry.ID
+    status: str
+    updated_at: datetime

@@ -431,22 +431,27 @@ async def test_delete_my_account_leaves_nothing_personal_in_any_collection(clien
     assert {s["records"] for s in after["data"]["myData"]["sections"]} == {0}
 
 
-async def test_accepted_meeting_gives_its_seat_back_on_erasure(client, world_db):
+async def test_a_confirmed_meeting_is_cancelled_on_erasure_and_its_seat_freed(client, world_db):
     request = request_of(world_db, CANDIDATE)
     offer = world_db.offers.find_one({"_id": request["offerId"]})
     slot = offer["slots"][0]
-    world_db.offers.update_one(
-        {"_id": offer["_id"], "slots._id": slot["_id"]}, {"$inc": {"slots.$.booked": 1}}
-    )
-    world_db.meeting_requests.update_one(
-        {"_id": request["_id"]}, {"$set": {"status": "ACCEPTED", "slotId": slot["_id"]}}
-    )
+    accept = """mutation($id: ID!, $slot: ID!) { acceptMeetingRequest(id: $id, slotId: $slot) {
+      id status } }"""
+    accepted = await gql(client, accept, token=EMPLOYER,
+                         variables={"id": request["_id"], "slot": slot["_id"]})  # fmt: skip
+    assert accepted["data"]["acceptMeetingRequest"]["status"] == "SCHEDULED", accepted
+    meeting_id = accepted["data"]["acceptMeetingRequest"]["id"]
+    booked = world_db.offers.find_one({"_id": offer["_id"]})["slots"][0]["booked"]
+    assert booked == slot["booked"] + 1
     result = await gql(client, "mutation { deleteMyAccount(confirm: true) { withdrawnMeetingRequests } }",
                        token=CANDIDATE_TOKEN)  # fmt: skip
     assert result["data"]["deleteMyAccount"]["withdrawnMeetingRequests"] == 1
-    offer = world_db.offers.find_one({"_id": offer["_id"]})
-    assert offer["slots"][0]["booked"] == slot["booked"]
-    assert "slotId" not in world_db.meeting_requests.find_one({"_id": request["_id"]})
+    assert world_db.offers.find_one({"_id": offer["_id"]})["slots"][0]["booked"] == slot["booked"]
+    meeting = world_db.meetings.find_one({"_id": meeting_id})
+    assert meeting["status"] == "CANCELLED" and meeting["closeReason"] == "ACCOUNT_DELETED"
+    assert meeting["citizenId"].startswith("anonym-") and "history" not in meeting
+    notice = world_db.inbox.find_one({"recipientId": DEMO_EMPLOYER_ID, "key": {"$regex": "^meeting-cancelled"}})
+    assert notice["title"] == "Kaffemøde aflyst" and "Kandidaten" in notice["body"]
 
 
 async def test_lists_cost_a_fixed_number_of_queries(client, world_db, command_counter):

@@ -1,0 +1,55 @@
+"""The employer's company profile (virksomhed). The CVR comes from the employer's account and
+is checked with mod-11; the rest the employer keeps up to date."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from api.auth.actor import Actor
+from api.citizens.validation import Problems
+from core.cvr import is_valid_cvr
+from core.errors import BadUserInput
+from core.places import place_for_postal_code
+
+from . import repository
+
+SIZES = ("1-9", "10-49", "50-99", "100-249", "250+")
+
+
+async def update_company(db, actor: Actor, data: dict) -> dict:
+    if not actor.cvr or not is_valid_cvr(actor.cvr):
+        raise BadUserInput("Kontoen har ikke et gyldigt CVR-nummer.",
+                           "The account has no valid CVR number.")  # fmt: skip
+    p = Problems()
+    name = p.text("name", data.get("name"), max_len=120)
+    industry = p.text("industry", data.get("industry"), max_len=80)
+    street = p.text("street", data.get("street"), max_len=120)
+    size = p.choice("size", data.get("size"), SIZES)
+    website = p.text("website", data.get("website"), max_len=200, required=False)
+    if website and not website.startswith(("https://", "http://")):
+        p.add("website", "skal begynde med https://.", "must start with https://.")
+    code = (data.get("postal_code") or "").strip()
+    place = place_for_postal_code(code) if code else None
+    if place is None:
+        p.add("postalCode", "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    p.raise_if_any()
+    assert place is not None
+    now = datetime.now(UTC)
+    fields = {
+        "name": name,
+        "industry": industry,
+        "street": street,
+        "postalCode": place.postal_code,
+        "town": data.get("town") or place.town,
+        "kommune": place.kommune,
+        "region": place.region,
+        "location": {"type": "Point", "coordinates": [place.lon, place.lat]},
+        "size": size,
+        "website": website,
+        "updatedAt": now,
+    }
+    return await repository.upsert_company(db, actor.cvr, fields, now)
+
+
+async def my_company(db, actor: Actor) -> dict | None:
+    return await repository.get_company(db, actor.cvr) if actor.cvr else None

@@ -1,0 +1,216 @@
+"""Coffee-meeting offers, as a company publishes and manages them.
+
+An offer has a pitch, target occupations, a place (address) or a video link, time slots with a
+capacity, and an expiry. It is OPEN, PAUSED (hidden from decks, requests kept) or CLOSED (for
+good; unanswered requests are closed with a kind notice). Slots can be added; a slot with
+bookings cannot be removed or shrunk below its bookings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from api.auth.actor import Actor
+from api.citizens.validation import Problems
+from api.meetings import repository
+from api.meetings import service as meetings
+from api.taxonomy.repository import existing_occupation_ids
+from api.viewer.repository import companies_by_cvr
+from core.errors import Conflict, NotFound
+from core.places import place_for_postal_code
+
+MODES = ("IN_PERSON", "VIDEO")
+MAX_SLOTS = 50
+MAX_TARGETS = 10
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clean_slots(p: Problems, slots: list[dict], now: datetime, path: str = "slots") -> list[dict]:
+    out = []
+    for i, s in enumerate(p.capped(path, slots)):
+        starts = s.get("starts_at")
+        minutes = s.get("duration_minutes") or 25
+        capacity = s.get("capacity") or 1
+        if starts is None or starts.tzinfo is None:
+            p.add(f"{path}[{i}].startsAt", "skal have dato, tid og tidszone.",
+                  "needs a date, time and time zone.")  # fmt: skip
+            continue
+        if starts <= now:
+            p.add(f"{path}[{i}].startsAt", "skal ligge i fremtiden.", "must be in the future.")
+        if not 10 <= minutes <= 120:
+            p.add(f"{path}[{i}].durationMinutes", "skal være 10-120 minutter.",
+                  "must be 10-120 minutes.")  # fmt: skip
+        if not 1 <= capacity <= 50:
+            p.add(f"{path}[{i}].capacity", "skal være 1-50.", "must be 1-50.")
+        out.append(
+            {
+                "_id": uuid.uuid4().hex[:12],
+                "startsAt": starts.astimezone(UTC),
+                "endsAt": starts.astimezone(UTC) + timedelta(minutes=minutes),
+                "capacity": capacity,
+                "booked": 0,
+            }
+        )
+    return out
+
+
+async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
+    p = Problems()
+    fields: dict = {
+        "title": p.text("title", data.get("title"), max_len=100),
+        "pitch": p.text("pitch", data.get("pitch"), max_len=1000),
+    }
+    targets = list(dict.fromkeys(data.get("target_occupation_ids") or []))
+    if not targets:
+        p.add("targetOccupationIds", "vælg mindst én stilling.", "choose at least one occupation.")
+    elif len(targets) > MAX_TARGETS:
+        p.add("targetOccupationIds", f"højst {MAX_TARGETS}.", f"{MAX_TARGETS} at most.")
+    known = await existing_occupation_ids(db, targets)
+    for i, t in enumerate(targets):
+        if t not in known:
+            p.add(f"targetOccupationIds[{i}]", "ukendt stilling.", "unknown occupation.")
+    mode = p.choice("mode", data.get("mode") or "IN_PERSON", MODES)
+    code = (data.get("postal_code") or "").strip()
+    place = place_for_postal_code(code) if code else None
+    if not code:
+        p.add("postalCode", "skal udfyldes.", "is required.")
+    elif place is None:
+        p.add("postalCode", "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    address = p.text("address", data.get("address"), max_len=200, required=mode == "IN_PERSON")
+    video = p.text("videoUrl", data.get("video_url"), max_len=500, required=mode == "VIDEO")
+    if video and not video.startswith("https://"):
+        p.add("videoUrl", "skal være et https-link.", "must be an https link.")
+    if new:
+        slots = _clean_slots(p, data.get("slots") or [], now)
+        if not slots and not p.items:
+            p.add("slots", "tilføj mindst ét tidspunkt.", "add at least one time slot.")
+        fields["slots"] = slots
+    p.raise_if_any()
+    assert place is not None
+    fields |= {
+        "targetOccupationIds": targets,
+        "mode": mode,
+        "address": address if mode == "IN_PERSON" else None,
+        "videoUrl": video if mode == "VIDEO" else None,
+        "postalCode": place.postal_code,
+        "town": data.get("town") or place.town,
+        "location": {"type": "Point", "coordinates": [place.lon, place.lat]},
+    }
+    return fields
+
+
+def _expiry(slots: list[dict], wanted: datetime | None) -> datetime:
+    """Offers stop taking requests 12 hours before their last slot, or earlier if asked."""
+    last = max(s["startsAt"] for s in slots) - timedelta(hours=12)
+    return min(wanted.astimezone(UTC), last) if wanted else last
+
+
+async def create_offer(db, actor: Actor, data: dict) -> dict:
+    now = _now()
+    fields = await _clean(db, data, now, new=True)
+    company = (await companies_by_cvr(db, [actor.cvr]))[0]
+    if company is None:
+        raise NotFound("Opret virksomhedens profil først.", "Create the company profile first.")
+    doc = {
+        "_id": uuid.uuid4().hex,
+        "companyCvr": actor.cvr,
+        "companyName": company["name"],
+        **fields,
+        "expiresAt": _expiry(fields["slots"], data.get("expires_at")),
+        "status": "OPEN",
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    await repository.insert_offer(db, doc)
+    return doc
+
+
+async def own_offer(db, actor: Actor, offer_id: str) -> dict:
+    offer = await repository.get_offer(db, offer_id)
+    if offer is None or offer["companyCvr"] != actor.cvr:
+        raise meetings.offer_not_found()
+    return offer
+
+
+async def update_offer(db, actor: Actor, offer_id: str, data: dict) -> dict:
+    offer = await own_offer(db, actor, offer_id)
+    if offer["status"] == "CLOSED":
+        raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
+    fields = await _clean(db, data, _now(), new=False)
+    fields["expiresAt"] = _expiry(offer["slots"], data.get("expires_at"))
+    fields["updatedAt"] = _now()
+    updated = await repository.update_offer(
+        db, offer_id, actor.cvr, {"status": {"$ne": "CLOSED"}}, {"$set": fields}
+    )
+    if updated is None:
+        raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
+    return updated
+
+
+async def add_slots(db, actor: Actor, offer_id: str, slots: list[dict]) -> dict:
+    offer = await own_offer(db, actor, offer_id)
+    p = Problems()
+    new = _clean_slots(p, slots, _now())
+    if len(offer["slots"]) + len(new) > MAX_SLOTS:
+        p.add("slots", f"højst {MAX_SLOTS} tidspunkter i alt.", f"{MAX_SLOTS} slots at most.")
+    p.raise_if_any()
+    all_slots = offer["slots"] + new
+    updated = await repository.update_offer(
+        db,
+        offer_id,
+        actor.cvr,
+        {"status": {"$ne": "CLOSED"}},
+        {"$push": {"slots": {"$each": new}},
+         "$set": {"expiresAt": _expiry(all_slots, None), "updatedAt": _now()}},
+    )  # fmt: skip
+    if updated is None:
+        raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
+    return updated
+
+
+async def remove_slot(db, actor: Actor, offer_id: str, slot_id: str) -> dict:
+    await own_offer(db, actor, offer_id)
+    # Only an unbooked slot goes; the filter makes the check and the removal one step.
+    updated = await repository.update_offer(
+        db,
+        offer_id,
+        actor.cvr,
+        {"slots": {"$elemMatch": {"_id": slot_id, "booked": 0}}},
+        {"$pull": {"slots": {"_id": slot_id}}, "$set": {"updatedAt": _now()}},
+    )
+    if updated is None:
+        raise Conflict(
+            "Tidspunktet har bookinger eller findes ikke.",
+            "The slot has bookings or does not exist.",
+        )
+    return updated
+
+
+TRANSITIONS = {"PAUSED": ("OPEN",), "OPEN": ("PAUSED",), "CLOSED": ("OPEN", "PAUSED")}
+
+
+async def set_status(db, actor: Actor, offer_id: str, status: str) -> dict:
+    offer = await own_offer(db, actor, offer_id)
+    updated = await repository.update_offer(
+        db,
+        offer_id,
+        actor.cvr,
+        {"status": {"$in": list(TRANSITIONS[status])}},
+        {"$set": {"status": status, "updatedAt": _now()}},
+    )
+    if updated is None:
+        raise Conflict(
+            f"Et kaffemøde med status {offer['status']} kan ikke ændres til {status}.",
+            f"A coffee meeting with status {offer['status']} cannot change to {status}.",
+        )
+    if status == "CLOSED":
+        await meetings.close_unanswered_for_offer(db, offer_id, "OFFER_CLOSED")
+    return updated
+
+
+async def my_offers(db, actor: Actor, statuses: list[str]) -> list[dict]:
+    return await repository.offers_of_company(db, actor.cvr or "", statuses)

@@ -1,0 +1,156 @@
+"""The swipe deck: coffee-meeting offers ranked for one citizen, with a reason on each card.
+
+Fit blends the same signals as job ranking (weights in one place below): the offer's target
+occupations against the citizen's work history and wishes (same ESCO concept, same ISCO unit,
+same minor group), semantic similarity of the offer to the profile (when profiling is on),
+distance (video meetings count as near), and freshness.
+
+Fair exposure: the deck is not sorted by fit alone, or the same strong companies would always
+take the top cards. It is a weighted random order (Efraimidis-Spirakis: key = u^(1/w)), with
+weight ``exp(SHARPNESS * fit)`` and ``u`` drawn from a hash of (citizen, day, offer): strong
+offers lead most days, others get their turn, and the order is stable within a day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from .geo import haversine_km
+from .ranking import CitizenProfile
+
+
+@dataclass(frozen=True)
+class DeckWeights:
+    occupation: float = 0.45
+    semantic: float = 0.25
+    distance: float = 0.2
+    freshness: float = 0.1
+    distance_scale_km: float = 15.0
+    freshness_days: float = 14.0
+    sharpness: float = 4.0  # how strongly fit beats chance in the daily order
+
+
+DECK_WEIGHTS = DeckWeights()
+
+
+@dataclass
+class OfferCard:
+    offer_id: str
+    fit: float
+    distance_km: float | None
+    reason: str
+    components: dict[str, float]
+
+
+def _t(locale: str, da: str, en: str) -> str:
+    return en if locale == "en" else da
+
+
+def _relation(targets: Mapping[str, str], occupation_id: str | None, unit: str | None) -> float:
+    if occupation_id and occupation_id in targets:
+        return 1.0
+    if not unit:
+        return 0.0
+    best = 0.0
+    for target_unit in targets.values():
+        if unit == target_unit:
+            best = max(best, 0.6)
+        elif unit[:3] == target_unit[:3]:
+            best = max(best, 0.3)
+    return best
+
+
+def daily_draw(citizen_id: str, day: str, offer_id: str) -> float:
+    """A uniform number in (0, 1), the same all day for this citizen and offer."""
+    digest = hashlib.blake2b(f"{citizen_id}|{day}|{offer_id}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") + 0.5) / 2**64
+
+
+def rank_offers(
+    profile: CitizenProfile,
+    offers: Sequence[Mapping],
+    now: datetime,
+    day: str,
+    occupation_isco: Mapping[str, str],
+    vectors: Mapping[str, np.ndarray] | None = None,
+    weights: DeckWeights = DECK_WEIGHTS,
+) -> list[OfferCard]:
+    cards = []
+    for o in offers:
+        targets = {t: occupation_isco.get(t, "") for t in o["targetOccupationIds"]}
+        relation, because = 0.0, None
+        for item in profile.history:
+            r = _relation(targets, item.occupation_id, item.isco)
+            if r > relation:
+                relation, because = r, ("history", item.title)
+        for oid, unit in profile.wanted.items():
+            r = _relation(targets, oid, unit)
+            if r > relation:
+                relation, because = r, ("wish", profile.wanted_labels.get(oid, ""))
+        sim = 0.0
+        if profile.vector is not None and vectors and o["_id"] in vectors:
+            sim = max(0.0, float(np.dot(profile.vector, vectors[o["_id"]])))
+        km = None
+        if o.get("mode") != "VIDEO" and o.get("location"):
+            lon, lat = o["location"]["coordinates"]
+            km = haversine_km(profile.lat, profile.lon, lat, lon)
+        near = 1.0 if km is None else math.exp(-km / weights.distance_scale_km)
+        age = max(0.0, (now - o["createdAt"]).total_seconds() / 86400)
+        fresh = math.exp(-age / weights.freshness_days)
+        fit = (
+            weights.occupation * relation
+            + weights.semantic * sim
+            + weights.distance * near
+            + weights.freshness * fresh
+        )
+        cards.append(
+            OfferCard(
+                offer_id=o["_id"],
+                fit=round(fit, 4),
+                distance_km=None if km is None else round(km, 1),
+                reason=_reason(profile.locale, because, relation, sim, km),
+                components={
+                    "occupation": relation,
+                    "semantic": sim,
+                    "distance": near,
+                    "freshness": fresh,
+                },
+            )
+        )
+    # Weighted random order: sorting by log(u) / w descending is sorting by u^(1/w).
+    cards.sort(
+        key=lambda card: (
+            math.log(daily_draw(profile.id, day, card.offer_id))
+            / math.exp(weights.sharpness * card.fit)
+        ),
+        reverse=True,
+    )
+    return cards
+
+
+def _reason(
+    locale: str, because: tuple[str, str] | None, relation: float, sim: float, km: float | None
+) -> str:
+    if because and relation >= 0.3:
+        kind, label = because
+        if kind == "history":
+            first = _t(locale, f"Passer til din erfaring som {label.lower()}",
+                       f"Fits your experience as {label.lower()}")  # fmt: skip
+        else:
+            first = _t(locale, f"Passer til dit jobønske: {label.lower()}",
+                       f"Fits your job wish: {label.lower()}")  # fmt: skip
+    elif sim >= 0.45:
+        first = _t(locale, "Ligner det, du har arbejdet med", "Close to what you have done")
+    else:
+        first = _t(locale, "Et nyt kaffemøde, du kan prøve", "A new coffee meeting to try")
+    if km is None:
+        where = _t(locale, "video, ingen transport", "video, no travel")
+    else:
+        where = _t(locale, f"{km:.0f} km fra dig", f"{km:.0f} km from you")
+    return f"{first} ({where})."
