@@ -33,8 +33,8 @@ def _clean_slots(p: Problems, slots: list[dict], now: datetime, path: str = "slo
     out = []
     for i, s in enumerate(p.capped(path, slots)):
         starts = s.get("starts_at")
-        minutes = s.get("duration_minutes") or 25
-        capacity = s.get("capacity") or 1
+        minutes = 25 if s.get("duration_minutes") is None else s["duration_minutes"]
+        capacity = 1 if s.get("capacity") is None else s["capacity"]
         if starts is None or starts.tzinfo is None:
             p.add(f"{path}[{i}].startsAt", "skal have dato, tid og tidszone.",
                   "needs a date, time and time zone.")  # fmt: skip
@@ -86,7 +86,7 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
         p.add("videoUrl", "skal være et https-link.", "must be an https link.")
     if new:
         slots = _clean_slots(p, data.get("slots") or [], now)
-        if not slots and not p.items:
+        if not data.get("slots"):
             p.add("slots", "tilføj mindst ét tidspunkt.", "add at least one time slot.")
         fields["slots"] = slots
     p.raise_if_any()

@@ -450,7 +450,9 @@ async def test_a_confirmed_meeting_is_cancelled_on_erasure_and_its_seat_freed(cl
     meeting = world_db.meetings.find_one({"_id": meeting_id})
     assert meeting["status"] == "CANCELLED" and meeting["closeReason"] == "ACCOUNT_DELETED"
     assert meeting["citizenId"].startswith("anonym-") and "history" not in meeting
-    notice = world_db.inbox.find_one({"recipientId": DEMO_EMPLOYER_ID, "key": {"$regex": "^meeting-cancelled"}})
+    notice = world_db.inbox.find_one(
+        {"recipientId": DEMO_EMPLOYER_ID, "key": {"$regex": "^meeting-cancelled"}}
+    )
     assert notice["title"] == "Kaffemøde aflyst" and "Kandidaten" in notice["body"]
 
 

@@ -1,0 +1,72 @@
+"""The swipe deck's order: fit leads, a daily weighted shuffle shares the top."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from matching.offers import rank_offers
+from matching.ranking import CitizenProfile, HistoryItem
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+ISCO = {"lager": "9333", "truck": "8344", "kok": "5120", "sælger": "5223"}
+
+
+def offer(oid: str, target: str, km_east: float = 0.0, age_days: int = 1) -> dict:
+    return {
+        "_id": oid,
+        "targetOccupationIds": [target],
+        "mode": "IN_PERSON",
+        "location": {"type": "Point", "coordinates": [10.2 + km_east / 62.0, 56.15]},
+        "createdAt": NOW - timedelta(days=age_days),
+    }
+
+
+PROFILE = CitizenProfile(
+    id="borger-1",
+    lat=56.15,
+    lon=10.2,
+    radius_km=30,
+    history=[HistoryItem("lager", "9333", "Lagermedarbejder", None)],
+)
+OFFERS = [
+    offer("stærk", "lager"),
+    offer("nabo", "truck", km_east=5),
+    offer("svag-1", "kok", km_east=20, age_days=10),
+    offer("svag-2", "sælger", km_east=25, age_days=12),
+]
+
+
+def top_over_days(days: int) -> Counter:
+    tops = Counter()
+    for d in range(days):
+        day = (NOW.date() + timedelta(days=d)).isoformat()
+        tops[rank_offers(PROFILE, OFFERS, NOW, day, ISCO)[0].offer_id] += 1
+    return tops
+
+
+def test_strong_offers_lead_most_days_but_not_every_day():
+    tops = top_over_days(200)
+    assert tops.most_common(1)[0][0] == "stærk"
+    assert 0.4 < tops["stærk"] / 200 < 0.95
+    assert tops["svag-1"] + tops["svag-2"] > 0  # the weak ones get their turn at the top
+    assert tops["svag-1"] + tops["svag-2"] < tops["stærk"]
+
+
+def test_the_order_is_stable_within_a_day_and_differs_between_citizens():
+    day = NOW.date().isoformat()
+    first = [c.offer_id for c in rank_offers(PROFILE, OFFERS, NOW, day, ISCO)]
+    again = [c.offer_id for c in rank_offers(PROFILE, OFFERS, NOW, day, ISCO)]
+    assert first == again
+    orders = set()
+    for i in range(20):
+        other = CitizenProfile(**{**PROFILE.__dict__, "id": f"borger-{i}"})
+        orders.add(tuple(c.offer_id for c in rank_offers(other, OFFERS, NOW, day, ISCO)))
+    assert len(orders) > 1
+
+
+def test_cards_explain_themselves():
+    cards = {c.offer_id: c for c in rank_offers(PROFILE, OFFERS, NOW, "2026-11-23", ISCO)}
+    assert cards["stærk"].reason.startswith("Passer til din erfaring som lagermedarbejder")
+    assert cards["stærk"].fit > cards["svag-2"].fit
+    assert "km fra dig" in cards["nabo"].reason
