@@ -55,6 +55,10 @@ def client(world_client):
     return world_client
 
 
+def by_id(query: str, value: str) -> str:
+    return query.replace("$ID", value)
+
+
 def _uri(db) -> str:
     host, port = db.client.address
     return f"mongodb://{host}:{port}/"
@@ -172,7 +176,7 @@ async def test_undo_takes_back_a_yes_until_the_company_has_seen_it(client, world
     result = await gql(client, SWIPE, token=CITIZEN,
                        variables={"offer": DEMO_OFFER_IDS[0], "decision": "YES"})  # fmt: skip
     request_id = result["data"]["swipe"]["request"]["id"]
-    opened = await gql(client, '{ meetingRequestCandidate(requestId: "%s") { initial } }' % request_id,
+    opened = await gql(client, by_id('{ meetingRequestCandidate(requestId: "$ID") { initial } }', request_id),
                        token=EMPLOYER)  # fmt: skip
     assert opened["data"]["meetingRequestCandidate"]["initial"] == "J."
     assert error_codes(await gql(client, UNDO, token=CITIZEN)) == ["CONFLICT"]
@@ -228,8 +232,7 @@ async def test_accept_books_a_seat_and_reveals_contacts_to_both(client, world_db
     citizen = world_db.citizens.find_one({"_id": request["citizenId"]})
     assert meeting["status"] == "SCHEDULED"
     assert meeting["counterpart"]["email"] == citizen["email"]  # the employer sees the contact
-    own = await gql(client, '{ meeting(id: "%s") { counterpart { name email } companyName } }'
-                    % meeting["id"], token=token_for(request["citizenId"]))  # fmt: skip
+    own = await gql(client, by_id('{ meeting(id: "$ID") { counterpart { name email } companyName } }', meeting["id"]), token=token_for(request["citizenId"]))  # fmt: skip
     assert own["data"]["meeting"]["counterpart"]["name"] == "Mette Kjær"
     assert own["data"]["meeting"]["counterpart"]["email"].endswith("example.dk")
     assert world_db.offers.find_one({"_id": DEMO_OFFER_IDS[0]})["slots"][1]["booked"] == 1
@@ -471,15 +474,15 @@ async def test_offer_validation_and_lifecycle(client, world_db):
     )
     assert "errors" not in swipe, swipe
     pause = await gql(
-        client, 'mutation { pauseOffer(id: "%s") { status } }' % offer["id"], token=EMPLOYER
+        client, by_id('mutation { pauseOffer(id: "$ID") { status } }', offer["id"]), token=EMPLOYER
     )
     assert pause["data"]["pauseOffer"]["status"] == "PAUSED"
     deck = await gql(client, DECK, token=CITIZEN, variables={"first": 50})
     assert offer["id"] not in {c["offer"]["id"] for c in deck["data"]["swipeDeck"]}
-    assert error_codes(await gql(client, 'mutation { pauseOffer(id: "%s") { status } }' % offer["id"],
+    assert error_codes(await gql(client, by_id('mutation { pauseOffer(id: "$ID") { status } }', offer["id"]),
                                  token=EMPLOYER)) == ["CONFLICT"]  # fmt: skip
     closed = await gql(
-        client, 'mutation { closeOffer(id: "%s") { status } }' % offer["id"], token=EMPLOYER
+        client, by_id('mutation { closeOffer(id: "$ID") { status } }', offer["id"]), token=EMPLOYER
     )
     assert closed["data"]["closeOffer"]["status"] == "CLOSED"
     request = world_db.meeting_requests.find_one({"offerId": offer["id"]})
@@ -488,7 +491,7 @@ async def test_offer_validation_and_lifecycle(client, world_db):
         {"recipientId": CANDIDATE_ID, "key": f"request-expired:{request['_id']}"}
     )
     resume = await gql(
-        client, 'mutation { resumeOffer(id: "%s") { status } }' % offer["id"], token=EMPLOYER
+        client, by_id('mutation { resumeOffer(id: "$ID") { status } }', offer["id"]), token=EMPLOYER
     )
     assert error_codes(resume) == ["CONFLICT"]
 
@@ -531,7 +534,9 @@ async def test_postings_are_normalised_indexed_and_leave_on_close_or_expiry(
     ids = [e["node"]["posting"]["id"] for e in suggested["data"]["recommendedJobs"]["edges"]]
     assert posting["id"] in ids
     closed = await gql(
-        client, 'mutation { closeJobPosting(id: "%s") { status } }' % posting["id"], token=EMPLOYER
+        client,
+        by_id('mutation { closeJobPosting(id: "$ID") { status } }', posting["id"]),
+        token=EMPLOYER,
     )
     assert closed["data"]["closeJobPosting"]["status"] == "CLOSED"
     suggested = await gql(client, JOBS, token=CITIZEN)
@@ -539,7 +544,9 @@ async def test_postings_are_normalised_indexed_and_leave_on_close_or_expiry(
         e["node"]["posting"]["id"] for e in suggested["data"]["recommendedJobs"]["edges"]
     ]
     again = await gql(
-        client, 'mutation { closeJobPosting(id: "%s") { status } }' % posting["id"], token=EMPLOYER
+        client,
+        by_id('mutation { closeJobPosting(id: "$ID") { status } }', posting["id"]),
+        token=EMPLOYER,
     )
     assert error_codes(again) == ["CONFLICT"]
     # A second posting expires through housekeeping.
