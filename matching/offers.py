@@ -31,6 +31,7 @@ class DeckWeights:
     semantic: float = 0.25
     distance: float = 0.2
     freshness: float = 0.1
+    feedback: float = 0.15  # the citizen's own earlier swipes on offers in the same ISCO units
     distance_scale_km: float = 15.0
     freshness_days: float = 14.0
     sharpness: float = 4.0  # how strongly fit beats chance in the daily order
@@ -103,11 +104,15 @@ def rank_offers(
         near = 1.0 if km is None else math.exp(-km / weights.distance_scale_km)
         age = max(0.0, (now - o["createdAt"]).total_seconds() / 86400)
         fresh = math.exp(-age / weights.freshness_days)
-        fit = (
+        units = {u for u in targets.values() if u}
+        liked = sum(profile.feedback.get(u, 0.0) for u in units) / len(units) if units else 0.0
+        fit = max(
+            0.0,
             weights.occupation * relation
             + weights.semantic * sim
             + weights.distance * near
             + weights.freshness * fresh
+            + weights.feedback * liked,
         )
         cards.append(
             OfferCard(
@@ -120,6 +125,7 @@ def rank_offers(
                     "semantic": sim,
                     "distance": near,
                     "freshness": fresh,
+                    "feedback": liked,
                 },
             )
         )
@@ -154,3 +160,18 @@ def _reason(
     else:
         where = _t(locale, f"{km:.0f} km fra dig", f"{km:.0f} km from you")
     return f"{first} ({where})."
+
+
+SWIPE_YES = 0.2  # per YES on an offer in the unit group
+SWIPE_NO = {"WRONG_FIELD": -0.5, "NOT_INTERESTED": -0.25}  # other reasons say nothing of field
+
+
+def swipe_feedback(swipes: Sequence[Mapping]) -> dict[str, float]:
+    """What the citizen's own swipes say about ISCO unit groups, in [-1, 1]. Used only to
+    order this citizen's own deck and job suggestions."""
+    scores: dict[str, float] = {}
+    for s in swipes:
+        delta = SWIPE_YES if s["decision"] == "YES" else SWIPE_NO.get(s.get("reason") or "", 0.0)
+        for unit in s.get("iscoCodes", []):
+            scores[unit] = max(-1.0, min(1.0, scores.get(unit, 0.0) + delta))
+    return scores

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from api.auth.actor import Actor
 from api.citizens import repository as citizens
 from api.joblog import repository as joblog
+from api.meetings import repository as meetings
 from core.errors import BadUserInput, NotFound, Unavailable
 from matching.engine import MatchingEngine
+from matching.offers import swipe_feedback
 from matching.ranking import Filters, RankedJob
 
 from . import repository
@@ -50,6 +52,8 @@ async def recommended_jobs(
         )
     cv = await citizens.primary_cv(db, actor.id)
     excluded, feedback = feedback_signals(await repository.feedback_of(db, actor.id))
+    for unit, score in swipe_feedback(await meetings.swipes_of(db, actor.id)).items():
+        feedback[unit] = max(-1.0, min(1.0, feedback.get(unit, 0.0) + score))
     excluded |= await joblog.applied_posting_ids(db, actor.id)  # applied to: not suggested again
     profile = await engine.citizen_profile(
         db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale

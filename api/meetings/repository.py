@@ -132,6 +132,11 @@ async def last_swipe(db, citizen_id: str, session=None) -> dict | None:
     return docs[0] if docs else None
 
 
+async def swipes_of(db, citizen_id: str, limit: int = 2000) -> list[dict]:
+    cursor = db[c.SWIPES].find({"citizenId": citizen_id}).sort("createdAt", -1).limit(limit)
+    return await cursor.to_list()
+
+
 async def swiped_offer_ids(db, citizen_id: str) -> set[str]:
     cursor = db[c.SWIPES].find({"citizenId": citizen_id}, {"offerId": 1})
     return {d["offerId"] async for d in cursor}

@@ -30,7 +30,7 @@ from core.errors import BadUserInput, Conflict, NotFound, RateLimited
 from core.settings import Settings
 from matching.engine import MatchingEngine
 from matching.geo import haversine_km
-from matching.offers import rank_offers
+from matching.offers import rank_offers, swipe_feedback
 from matching.ranking import rank_candidates_for_offer
 from notifications import events
 from notifications.events import COPENHAGEN, at_time, by_role
@@ -206,7 +206,8 @@ async def swipe_deck(
     if not offers:
         return []
     cv = await citizens.primary_cv(db, actor.id)
-    profile = await engine.citizen_profile(db, citizen, cv, locale=locale)
+    feedback = swipe_feedback(await repository.swipes_of(db, actor.id))
+    profile = await engine.citizen_profile(db, citizen, cv, feedback=feedback, locale=locale)
     vectors = None
     if profile.vector is not None and engine.ready:
         vectors = await engine.offer_vectors(offers)
@@ -250,6 +251,7 @@ async def swipe(
             "companyCvr": offer["companyCvr"],
             "decision": decision,
             "reason": reason,
+            "iscoCodes": list(offer.get("targetIscoCodes", [])),
             "day": day,
             "createdAt": now,
             "requestId": None,

@@ -15,7 +15,7 @@ from api.auth.actor import Actor
 from api.citizens.validation import Problems
 from api.meetings import repository
 from api.meetings import service as meetings
-from api.taxonomy.repository import existing_occupation_ids
+from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
 from api.viewer.repository import companies_by_cvr
 from core.errors import Conflict, NotFound
 from core.places import place_for_postal_code
@@ -91,8 +91,10 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
         fields["slots"] = slots
     p.raise_if_any()
     assert place is not None
+    occupations = await occupations_by_ids(db, targets)
     fields |= {
         "targetOccupationIds": targets,
+        "targetIscoCodes": sorted({o["iscoCode"] for o in occupations if o}),
         "mode": mode,
         "address": address if mode == "IN_PERSON" else None,
         "videoUrl": video if mode == "VIDEO" else None,

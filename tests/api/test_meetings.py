@@ -633,3 +633,22 @@ async def test_authorisation_matrix(client, world_db):
         n: list(world_db[n].find()) for n in ("meetings", "meeting_requests", "offers", "postings")
     }
     assert after == before
+
+
+async def test_a_wrong_field_swipe_lowers_that_field_in_job_suggestions(client, world_db):
+    query = "{ recommendedJobs(first: 20) { edges { node { score posting { id occupation { iscoCode } } } } } }"
+    before = await gql(client, query, token=CITIZEN)
+    scores = {e["node"]["posting"]["id"]: (e["node"]["score"], e["node"]["posting"]["occupation"]["iscoCode"])
+              for e in before["data"]["recommendedJobs"]["edges"]}  # fmt: skip
+    units = set(world_db.offers.find_one({"_id": DEMO_OFFER_IDS[0]})["targetIscoCodes"])
+    hit = [pid for pid, (_, unit) in scores.items() if unit in units]
+    assert hit, "the demo citizen's suggestions include warehouse jobs"
+    await gql(client, SWIPE, token=CITIZEN,
+              variables={"offer": DEMO_OFFER_IDS[0], "decision": "NO", "reason": "WRONG_FIELD"})  # fmt: skip
+    after = await gql(client, query, token=CITIZEN)
+    new = {
+        e["node"]["posting"]["id"]: e["node"]["score"]
+        for e in after["data"]["recommendedJobs"]["edges"]
+    }
+    lowered = [pid for pid in hit if pid in new and new[pid] < scores[pid][0]]
+    assert lowered and all(pid not in new or new[pid] < scores[pid][0] for pid in hit)

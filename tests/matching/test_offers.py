@@ -70,3 +70,20 @@ def test_cards_explain_themselves():
     assert cards["stærk"].reason.startswith("Passer til din erfaring som lagermedarbejder")
     assert cards["stærk"].fit > cards["svag-2"].fit
     assert "km fra dig" in cards["nabo"].reason
+
+
+def test_own_swipes_steer_the_deck():
+    from matching.offers import swipe_feedback
+
+    swipes = [
+        {"decision": "NO", "reason": "WRONG_FIELD", "iscoCodes": ["9333"]},
+        {"decision": "NO", "reason": "TOO_FAR", "iscoCodes": ["5120"]},
+        {"decision": "YES", "reason": None, "iscoCodes": ["8344"]},
+    ]
+    feedback = swipe_feedback(swipes)
+    assert feedback == {"9333": -0.5, "5120": 0.0, "8344": 0.2}
+    plain = {c.offer_id: c.fit for c in rank_offers(PROFILE, OFFERS, NOW, "d", ISCO)}
+    steered = CitizenProfile(**{**PROFILE.__dict__, "feedback": feedback})
+    after = {c.offer_id: c.fit for c in rank_offers(steered, OFFERS, NOW, "d", ISCO)}
+    assert after["stærk"] < plain["stærk"] and after["nabo"] > plain["nabo"]
+    assert after["svag-1"] == plain["svag-1"]
