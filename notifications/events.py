@@ -42,6 +42,8 @@ class Template:
     body_da: str
     title_en: str
     body_en: str
+    payload_type: str = "meeting-update"
+    critical: bool = False  # goes through quiet hours and the daily cap
 
     def text(self, locale: str, **values: str) -> Text:
         v_da = {k: (x(locale="da") if callable(x) else x) for k, x in values.items()}
@@ -61,6 +63,7 @@ TEMPLATES: dict[str, Template] = {
         "En kandidat vil gerne mødes: {offer}.",
         "New coffee-meeting request",
         "A candidate would like to meet: {offer}.",
+        payload_type="meeting-request",
     ),
     "request-accepted": Template(
         "MEETINGS",
@@ -99,6 +102,7 @@ TEMPLATES: dict[str, Template] = {
         "{by} har aflyst kaffemødet {when}: {offer}.",
         "Coffee meeting cancelled",
         "{by} cancelled the coffee meeting {when}: {offer}.",
+        critical=True,
     ),
     "meeting-rescheduled": Template(
         "MEETINGS",
@@ -106,6 +110,7 @@ TEMPLATES: dict[str, Template] = {
         "{by} har flyttet kaffemødet {offer} til {when}.",
         "Coffee meeting moved",
         "{by} moved the coffee meeting {offer} to {when}.",
+        critical=True,
     ),
     "reminder-24h": Template(
         "REMINDERS",
@@ -113,6 +118,7 @@ TEMPLATES: dict[str, Template] = {
         "Husk kaffemødet {when}: {offer} ({place}).",
         "Coffee meeting tomorrow",
         "Remember the coffee meeting {when}: {offer} ({place}).",
+        payload_type="meeting-reminder",
     ),
     "reminder-1h": Template(
         "REMINDERS",
@@ -120,6 +126,8 @@ TEMPLATES: dict[str, Template] = {
         "Kaffemødet {offer} begynder {when} ({place}).",
         "Coffee meeting in an hour",
         "The coffee meeting {offer} starts {when} ({place}).",
+        payload_type="meeting-reminder",
+        critical=True,
     ),
 }
 
@@ -158,6 +166,8 @@ async def to_citizen(
         text=template.text(locale, **values),
         locale=locale,
         route=route,
+        payload_type=template.payload_type,
+        critical=template.critical,
         session=session,
         now=now,
     )
@@ -186,6 +196,8 @@ async def to_company(
             text=template.text(locale, **values),
             locale=locale,
             route=route,
+            payload_type=template.payload_type,
+            critical=template.critical,
             session=session,
             now=now,
         )

@@ -50,8 +50,11 @@ async def notify(
     text: Text,
     locale: str = "da",
     route: str | None = None,
+    payload_type: str = "news",
+    critical: bool = False,
     session: Any = None,
     now: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> bool:
     """Store the notification in the recipient's inbox and queue its push. False when a
     notification with this key was already made (nothing is written twice)."""
@@ -92,8 +95,15 @@ async def notify(
             "recipientId": recipient_id,
             "recipientRole": recipient_role,
             "category": category,
+            "payloadType": payload_type,
+            "critical": critical,
+            "key": key,
+            "title": title,
+            "body": body,
+            "route": route,
+            "locale": locale,
             "status": PENDING,
-            "dueAt": now,
+            "dueAt": due_at or now,
             "createdAt": now,
             "attempts": 0,
         },

@@ -1,16 +1,25 @@
 """The persisted outbox: messages waiting to be pushed, claimed by workers under a lease.
 
-A worker that dies mid-send leaves its lease to expire; another worker then takes the message
-over, so nothing is lost. The idempotency key is unique, so the same message is never queued
-twice.
+Workers claim batches: the ids of due messages are picked, then one ``update_many`` takes those
+still claimable (pending, or leased by a worker whose lease ran out) under a fresh claim id,
+so two workers never hold the same message. A worker that dies mid-batch leaves its lease to
+expire; another worker then takes the messages over, so nothing is lost (a message the dead
+worker had already handed to FCM may go out twice; the collapse key makes the phone show it
+once). Results are written only under the worker's own claim.
+
+States: pending -> sending -> delivered | suppressed (category off, daily cap, no device) |
+dead (refused, or too many attempts; visible to operators) ; failed attempts go back to
+pending with a later ``dueAt``.
 """
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
@@ -19,38 +28,112 @@ from store.indexes import IndexSpec
 PENDING = "pending"
 SENDING = "sending"
 DELIVERED = "delivered"
+SUPPRESSED = "suppressed"
+DEAD = "dead"
+
+MAX_ATTEMPTS = 8
+RETRY_BASE = timedelta(seconds=10)
+QUOTA_MIN = timedelta(seconds=60)
+RETRY_CAP = timedelta(hours=1)
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.OUTBOX, (("idempotencyKey", 1),), "outbox_idempotency_key", unique=True),
     IndexSpec(c.OUTBOX, (("status", 1), ("dueAt", 1)), "outbox_status_due"),
     IndexSpec(c.OUTBOX, (("recipientId", 1),), "outbox_recipient"),
+    IndexSpec(c.OUTBOX, (("claim", 1),), "outbox_claim"),
 ]
+
+
+def retry_delay(attempts: int, quota: bool, rng: random.Random | None = None) -> timedelta:
+    """Exponential back-off with jitter (0.5x-1.5x); quota errors wait at least 60 s."""
+    rng = rng or random.Random()
+    base = min(RETRY_CAP, RETRY_BASE * (2 ** max(0, attempts - 1)))
+    delay = base * rng.uniform(0.5, 1.5)
+    return max(delay, QUOTA_MIN) if quota else delay
+
+
+async def claim_batch(
+    db: AsyncDatabase,
+    worker_id: str,
+    lease: timedelta,
+    limit: int = 500,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    now = now or datetime.now(UTC)
+    claimable = {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}}
+    cursor = db[c.OUTBOX].find(claimable, {"_id": 1}).sort("dueAt", 1).limit(limit)
+    ids = [d["_id"] async for d in cursor]
+    if not ids:
+        return []
+    claim = uuid.uuid4().hex
+    await db[c.OUTBOX].update_many(
+        {"_id": {"$in": ids}, **claimable},
+        {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": claim,
+                  "dueAt": now + lease}},
+    )  # fmt: skip
+    return await db[c.OUTBOX].find({"claim": claim}).to_list()
 
 
 async def claim_one(
     db: AsyncDatabase, worker_id: str, lease: timedelta, now: datetime | None = None
 ) -> dict[str, Any] | None:
-    """Atomically take one due message: a pending one, or one whose lease has run out."""
+    """Take one due message (kept for operators' tools and single-message tests)."""
     now = now or datetime.now(UTC)
-    update = {"$set": {"status": SENDING, "leaseOwner": worker_id, "dueAt": now + lease}}
-    for status in (SENDING, PENDING):  # expired leases first: they have waited longest
-        doc = await db[c.OUTBOX].find_one_and_update(
-            {"status": status, "dueAt": {"$lte": now}},
-            update,
-            sort=[("dueAt", 1)],
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is not None:
-            return doc
-    return None
+    return await db[c.OUTBOX].find_one_and_update(
+        {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}},
+        {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": uuid.uuid4().hex,
+                  "dueAt": now + lease}},
+        sort=[("dueAt", 1)],
+        return_document=ReturnDocument.AFTER,
+    )  # fmt: skip
+
+
+def done(message: dict, status: str, now: datetime, **fields: Any) -> UpdateOne:
+    return UpdateOne(
+        {"_id": message["_id"], "claim": message["claim"]},
+        {"$set": {"status": status, "finishedAt": now, **fields},
+         "$unset": {"leaseOwner": "", "claim": ""}},
+    )  # fmt: skip
+
+
+def later(message: dict, due: datetime, **fields: Any) -> UpdateOne:
+    """Back to pending, to be tried again at ``due``."""
+    return UpdateOne(
+        {"_id": message["_id"], "claim": message["claim"]},
+        {"$set": {"status": PENDING, "dueAt": due, **fields},
+         "$unset": {"leaseOwner": "", "claim": ""}},
+    )  # fmt: skip
+
+
+async def apply(db: AsyncDatabase, ops: list[UpdateOne]) -> int:
+    if not ops:
+        return 0
+    result = await db[c.OUTBOX].bulk_write(ops, ordered=False)
+    return result.modified_count
 
 
 async def mark_delivered(db: AsyncDatabase, message_id: Any, worker_id: str) -> bool:
     result = await db[c.OUTBOX].update_one(
         {"_id": message_id, "status": SENDING, "leaseOwner": worker_id},
-        {
-            "$set": {"status": DELIVERED, "deliveredAt": datetime.now(UTC)},
-            "$unset": {"leaseOwner": ""},
-        },
-    )
+        {"$set": {"status": DELIVERED, "deliveredAt": datetime.now(UTC)},
+         "$unset": {"leaseOwner": "", "claim": ""}},
+    )  # fmt: skip
     return result.modified_count == 1
+
+
+async def dead_letters(db: AsyncDatabase, limit: int = 100) -> list[dict]:
+    """Messages that gave up, for operators: ids, category, attempts and the last error only
+    (never the text or the recipient's data)."""
+    cursor = (
+        db[c.OUTBOX]
+        .find({"status": DEAD}, {"_id": 1, "category": 1, "payloadType": 1, "attempts": 1,
+                                 "lastError": 1, "finishedAt": 1})
+        .sort("finishedAt", -1)
+        .limit(limit)
+    )  # fmt: skip
+    return await cursor.to_list()
+
+
+async def counts_by_status(db: AsyncDatabase) -> dict[str, int]:
+    pipeline = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+    return {d["_id"]: d["n"] async for d in await db[c.OUTBOX].aggregate(pipeline)}

@@ -21,6 +21,12 @@ ANONYMOUS_STATS = "anonymous_stats"
 SWIPES = "swipes"
 SWIPE_QUOTA = "swipe_quota"
 MEETINGS = "meetings"
+DEVICES = "devices"
+NOTIFICATION_PREFS = "notification_prefs"
+PUSH_COUNTS = "push_counts"
+JOB_AGENTS = "job_agents"
+AGENT_ALERTS = "agent_alerts"
+LOCKS = "locks"
 
 
 def all_names() -> list[str]:

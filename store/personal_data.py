@@ -122,6 +122,25 @@ NOTIFICATIONS = Purpose(
     "Messages in your inbox and messages waiting to be sent to your phone.",
 )
 
+DEVICES = Purpose(
+    "devices",
+    "Enheder og notifikationsvalg",
+    "Devices and notification settings",
+    "Telefoner, der modtager dine beskeder (token, styresystem, appversion, sidst set), "
+    "stille timer og dagligt loft, og hvor mange beskeder du har fået i dag.",
+    "Phones that receive your messages (token, platform, app version, last seen), quiet "
+    "hours and daily limit, and how many messages you got today.",
+)
+JOB_AGENT = Purpose(
+    "jobAgent",
+    "Jobagent",
+    "Job agent",
+    "Din jobagent (stillinger, afstand, timer, nøgleord, hvor ofte) og hvilke job den har "
+    "sendt dig, så du aldrig får det samme job to gange.",
+    "Your job agent (occupations, distance, hours, keywords, how often) and which jobs it "
+    "sent you, so you never get the same job twice.",
+)
+
 PURPOSES: tuple[Purpose, ...] = (
     PROFILE,
     CVS,
@@ -134,6 +153,8 @@ PURPOSES: tuple[Purpose, ...] = (
     SWIPES,
     MEETINGS,
     NOTIFICATIONS,
+    DEVICES,
+    JOB_AGENT,
 )
 
 
@@ -196,6 +217,11 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding(c.SWIPE_QUOTA, SWIPES, "citizenId"),
     Holding(c.INBOX, NOTIFICATIONS, "recipientId"),
     Holding(c.OUTBOX, NOTIFICATIONS, "recipientId"),
+    Holding(c.DEVICES, DEVICES, "userId"),
+    Holding(c.NOTIFICATION_PREFS, DEVICES, "_id"),
+    Holding(c.PUSH_COUNTS, DEVICES, "userId"),
+    Holding(c.JOB_AGENTS, JOB_AGENT, "_id"),
+    Holding(c.AGENT_ALERTS, JOB_AGENT, "citizenId"),
 )
 
 NOT_CITIZEN_DATA: dict[str, str] = {
@@ -206,6 +232,7 @@ NOT_CITIZEN_DATA: dict[str, str] = {
     c.POSTINGS: "Job postings published by companies.",
     c.OFFERS: "Coffee-meeting offers published by companies; slot counts only.",
     c.ANONYMOUS_STATS: "Counts without any link to a person.",
+    c.LOCKS: "Which API instance runs the job agent; no personal data.",
 }
 
 

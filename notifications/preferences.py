@@ -1,0 +1,117 @@
+"""Notification preferences: categories on/off, quiet hours (Europe/Copenhagen, default
+21:00-08:00; meeting-critical messages go through), and a daily push cap.
+
+A citizen's categories live with their consents (every change is in the consent history);
+quiet hours and the cap, and an employer's categories, live in ``notification_prefs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from store import collections as c
+from store.indexes import IndexSpec
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+CATEGORIES = ("JOB_ALERTS", "MEETINGS", "REMINDERS", "NEWS")
+DEFAULT_QUIET = (time(21, 0), time(8, 0))
+DEFAULT_DAILY_CAP = 10
+
+
+@dataclass
+class Preferences:
+    categories: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, True))
+    quiet_start: time | None = DEFAULT_QUIET[0]  # None: no quiet hours
+    quiet_end: time | None = DEFAULT_QUIET[1]
+    daily_cap: int = DEFAULT_DAILY_CAP
+
+    def allows(self, category: str) -> bool:
+        return self.categories.get(category, True)
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """The end of the quiet period ``now`` falls in, or None outside quiet hours."""
+        if self.quiet_start is None or self.quiet_end is None:
+            return None
+        local = now.astimezone(COPENHAGEN)
+        t = local.time()
+        start, end = self.quiet_start, self.quiet_end
+        inside = (start <= t or t < end) if start > end else (start <= t < end)
+        if not inside:
+            return None
+        day = local.date() if t < end else local.date() + timedelta(days=1)
+        return datetime.combine(day, end, COPENHAGEN)
+
+
+def _parse(value: str | None, default: time | None) -> time | None:
+    if not value:
+        return default
+    hh, mm = value.split(":")
+    return time(int(hh), int(mm))
+
+
+def from_docs(pref_doc: dict | None, citizen: dict | None) -> Preferences:
+    prefs = Preferences()
+    if pref_doc:
+        prefs.categories.update(pref_doc.get("categories", {}))
+        if "quietStart" in pref_doc:
+            prefs.quiet_start = _parse(pref_doc.get("quietStart"), None)
+            prefs.quiet_end = _parse(pref_doc.get("quietEnd"), None)
+        prefs.daily_cap = int(pref_doc.get("dailyCap", DEFAULT_DAILY_CAP))
+    if citizen:
+        prefs.categories.update((citizen.get("consents") or {}).get("push", {}))
+    return prefs
+
+
+async def for_users(db: AsyncDatabase, user_ids: Sequence[str]) -> dict[str, Preferences]:
+    ids = list(user_ids)
+    pref_docs = {d["_id"]: d async for d in db[c.NOTIFICATION_PREFS].find({"_id": {"$in": ids}})}
+    citizens = {
+        d["_id"]: d async for d in db[c.CITIZENS].find({"_id": {"$in": ids}}, {"consents.push": 1})
+    }
+    return {u: from_docs(pref_docs.get(u), citizens.get(u)) for u in ids}
+
+
+async def get(db: AsyncDatabase, user_id: str) -> Preferences:
+    return (await for_users(db, [user_id]))[user_id]
+
+
+async def save(db: AsyncDatabase, user_id: str, fields: dict) -> None:
+    await db[c.NOTIFICATION_PREFS].update_one({"_id": user_id}, {"$set": fields}, upsert=True)
+
+
+# --- the daily cap --------------------------------------------------------------------------
+def local_day(now: datetime) -> str:
+    return now.astimezone(COPENHAGEN).date().isoformat()
+
+
+async def pushed_today(db: AsyncDatabase, user_ids: Sequence[str], now: datetime) -> dict[str, int]:
+    day = local_day(now)
+    ids = [f"{u}:{day}" for u in user_ids]
+    return {d["userId"]: d["n"] async for d in db[c.PUSH_COUNTS].find({"_id": {"$in": ids}})}
+
+
+async def count_pushes(db: AsyncDatabase, counts: dict[str, int], now: datetime) -> None:
+    from pymongo import UpdateOne
+
+    day = local_day(now)
+    ops = [
+        UpdateOne(
+            {"_id": f"{u}:{day}"},
+            {"$inc": {"n": n}, "$setOnInsert": {"userId": u, "day": day}},
+            upsert=True,
+        )
+        for u, n in counts.items()
+        if n
+    ]
+    if ops:
+        await db[c.PUSH_COUNTS].bulk_write(ops, ordered=False)
+
+
+# NOTIFICATION_PREFS is keyed by user id; PUSH_COUNTS by user and day, plus the owner for
+# erasure and Mine data.
+INDEXES: list[IndexSpec] = [IndexSpec(c.PUSH_COUNTS, (("userId", 1),), "push_counts_user")]
