@@ -18,6 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from core.logging import new_request_id, request_id_var
 from core.settings import Settings
 from matching.engine import MatchingEngine, build_engine
+from notifications import jobagent
 from store.client import Store
 from store.indexes import ensure_indexes
 
@@ -123,18 +124,26 @@ def create_app(
         }
         loading: asyncio.Task | None = None
         chores: asyncio.Task | None = None
+        agent: asyncio.Task | None = None
         try:
             await ensure_indexes(store.db, all_index_specs())
             if not matching.ready:
                 loading = asyncio.create_task(_load_engine(matching, store))
             if settings.housekeeping_interval_s > 0:
                 chores = asyncio.create_task(run_forever(store.db, settings, matching))
+            if settings.job_agent_interval_s > 0:
+                agent = asyncio.create_task(
+                    jobagent.run_forever(
+                        store.db, matching, new_request_id(), settings.job_agent_interval_s
+                    )
+                )
             yield
         finally:
-            if chores is not None:
-                chores.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await chores
+            for task in (chores, agent):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if loading is not None and not loading.done():
                 loading.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications import inbox, outbox
+from notifications import devices, inbox, jobagent, outbox, preferences
 from store.indexes import IndexSpec
 
 from .citizens import repository as citizens
@@ -27,4 +27,7 @@ def all_index_specs() -> list[IndexSpec]:
         *privacy.INDEXES,
         *outbox.INDEXES,
         *inbox.INDEXES,
+        *devices.INDEXES,
+        *preferences.INDEXES,
+        *jobagent.INDEXES,
     ]

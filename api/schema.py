@@ -22,6 +22,11 @@ from .errors import PresentingSchema
 from .joblog.schema import JoblogMutation, JoblogQuery
 from .jobs.schema import EmployerJobsMutation, EmployerJobsQuery, JobsMutation, JobsQuery
 from .meetings.schema import MeetingsMutation, MeetingsQuery, MeetingsSubscription
+from .notifications.schema import (
+    NotificationsMutation,
+    NotificationsQuery,
+    NotificationsSubscription,
+)
 from .offers.schema import OffersMutation, OffersQuery
 from .privacy.schema import PrivacyMutation, PrivacyQuery
 from .taxonomy.schema import TaxonomyQuery
@@ -40,6 +45,7 @@ class Query(
     OffersQuery,
     CompaniesQuery,
     EmployerJobsQuery,
+    NotificationsQuery,
 ):
     pass
 
@@ -54,12 +60,13 @@ class Mutation(
     OffersMutation,
     CompaniesMutation,
     EmployerJobsMutation,
+    NotificationsMutation,
 ):
     pass
 
 
 @strawberry.type(description="Live updates over graphql-transport-ws.")
-class Subscription(ViewerSubscription, MeetingsSubscription):
+class Subscription(ViewerSubscription, MeetingsSubscription, NotificationsSubscription):
     pass
 
 

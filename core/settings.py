@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     housekeeping_interval_s: float = 60.0  # expiry, reminders, index sync in the API; 0 = off
     live_updates_poll_s: float = 2.0  # how often subscriptions look for changes
 
+    # --- job agent and push ------------------------------------------------------------------
+    job_agent_interval_s: float = 15.0  # how often new postings are matched; 0 = off
+
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

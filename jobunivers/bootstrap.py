@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.indexes import all_index_specs
 from core.settings import Settings
 from matching.engine import build_engine
+from notifications.jobagent import ensure_agents_for_all
 from seed.demo import database_is_empty
 from seed.generator import SeedSpec
 from seed.run import SeedReport, seed_database
@@ -68,6 +69,7 @@ async def prepare_database(
             with status:
                 loaded = await engine.load(store.db)
             report.counts["indexed_postings"] = loaded.postings
+            report.counts["job_agents"] = await ensure_agents_for_all(store.db, engine)
             report.seconds += loaded.seconds
         return report
     finally:

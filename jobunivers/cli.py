@@ -72,14 +72,17 @@ def serve(
 @cli.command()
 def worker() -> None:
     """Run the push worker until SIGINT/SIGTERM."""
-    from notifications.transports import LocalTransport
+    from notifications.transports import FcmTransport, LocalTransport
     from notifications.worker import run_worker
     from store.client import Store
 
     settings = _settings()
-    if settings.push_transport != "local":
-        console.print("[red]The FCM transport is not available yet; use push_transport=local.[/]")
-        raise typer.Exit(2)
+    if settings.push_transport == "fcm":
+        from api.auth.firebase import firebase_app
+
+        transport = FcmTransport(firebase_app(settings))
+    else:
+        transport = LocalTransport()
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -89,8 +92,36 @@ def worker() -> None:
         store = Store(settings.effective_mongodb_uri, settings.database_name)
         try:
             await run_worker(
-                store.db, LocalTransport(), stop, poll_interval_s=settings.worker_poll_interval_s
+                store.db, transport, stop, poll_interval_s=settings.worker_poll_interval_s
             )
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+@cli.command()
+def outbox(
+    dead: int = typer.Option(20, help="How many dead letters to list"),
+) -> None:
+    """For operators: outbox messages by state, and the newest dead letters (ids, category,
+    attempts and errors only; never texts or recipients)."""
+    from notifications import outbox as box
+    from store.client import Store
+
+    settings = _settings()
+
+    async def main() -> None:
+        store = Store(settings.effective_mongodb_uri, settings.database_name)
+        try:
+            counts = await box.counts_by_status(store.db)
+            for status, n in sorted(counts.items()):
+                console.print(f"{status:>10}  {n:,}")
+            for d in await box.dead_letters(store.db, dead):
+                console.print(
+                    f"dead {d['_id']}  {d.get('category')}/{d.get('payloadType')}  "
+                    f"attempts={d.get('attempts')}  errors={d.get('lastError')}"
+                )
         finally:
             await store.close()
 

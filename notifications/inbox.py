@@ -110,3 +110,39 @@ async def notify(
         session=session,
     )
     return True
+
+
+# --- reading the inbox -------------------------------------------------------------------------
+async def page(
+    db: AsyncDatabase, user_id: str, first: int, after: tuple | None, unread_only: bool
+) -> list[dict]:
+    from store.queries import newest_first_page
+
+    query: dict[str, Any] = {"recipientId": user_id}
+    if unread_only:
+        query["readAt"] = None
+    return await newest_first_page(db, c.INBOX, query, "createdAt", first, after)
+
+
+async def unread_count(db: AsyncDatabase, user_id: str) -> int:
+    return await db[c.INBOX].count_documents({"recipientId": user_id, "readAt": None})
+
+
+async def mark_read(db: AsyncDatabase, user_id: str, entry_id: str) -> dict | None:
+    await db[c.INBOX].update_one(
+        {"_id": entry_id, "recipientId": user_id, "readAt": None},
+        {"$set": {"readAt": datetime.now(UTC)}},
+    )
+    return await db[c.INBOX].find_one({"_id": entry_id, "recipientId": user_id})
+
+
+async def mark_all_read(db: AsyncDatabase, user_id: str) -> int:
+    result = await db[c.INBOX].update_many(
+        {"recipientId": user_id, "readAt": None}, {"$set": {"readAt": datetime.now(UTC)}}
+    )
+    return result.modified_count
+
+
+async def newer_than(db: AsyncDatabase, user_id: str, since: datetime) -> list[dict]:
+    cursor = db[c.INBOX].find({"recipientId": user_id, "createdAt": {"$gt": since}})
+    return await cursor.sort("createdAt", 1).limit(100).to_list()

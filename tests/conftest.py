@@ -79,6 +79,7 @@ def settings(db_server: EmbeddedDatabase, database_name: str, tmp_path: Path) ->
         server_selection_timeout_ms=3000,
         log_json=True,
         housekeeping_interval_s=0,  # tests run housekeeping steps themselves
+        job_agent_interval_s=0,
         live_updates_poll_s=0.1,
     )
 

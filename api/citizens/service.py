@@ -17,6 +17,7 @@ from api.taxonomy.repository import existing_occupation_ids
 from core.errors import Conflict, NotFound
 from core.places import place_for_postal_code
 from matching.engine import MatchingEngine
+from notifications import jobagent
 from store.client import in_transaction
 
 from . import repository
@@ -432,11 +433,15 @@ async def delete_cv(db, engine: MatchingEngine, actor: Actor, cv_id: str) -> boo
 async def refresh_profile(
     db, engine: MatchingEngine, citizen: dict | None, *, changed: bool = True
 ) -> bool:
-    """Re-embed the citizen's profile after a change, unless profiling is off. When the engine
-    is still loading, the next suggestion request embeds it instead (the stored vector carries
-    the hash of the text it came from, so a stale one is never used)."""
+    """Re-embed the citizen's profile after a change, unless profiling is off, and keep a job
+    agent the citizen never edited in step with the CV. When the engine is still loading, the
+    next suggestion request embeds it instead (the stored vector carries the hash of the text
+    it came from, so a stale one is never used)."""
     if not changed or citizen is None or not engine.ready:
         return False
+    await jobagent.sync_basic_agent(
+        db, engine, citizen, await repository.primary_cv(db, citizen["_id"])
+    )
     if not (citizen.get("consents") or {}).get("profiling", True):
         return False
     cv = await repository.primary_cv(db, citizen["_id"]) or {}
