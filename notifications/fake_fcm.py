@@ -8,6 +8,7 @@ prefix:
 * ``quota-...``        -> 429 QUOTA_EXCEEDED
 * ``unavailable-...``  -> 503 UNAVAILABLE
 * ``slow-...``         -> success after ``slow_s`` seconds
+* ``flaky-...``        -> 503 the first ``flaky_failures`` times, then success
 * anything else        -> success
 
 ``firebase_test_app`` builds a firebase-admin app whose messaging service points at the fake
@@ -51,7 +52,9 @@ _ERRORS = {
 @dataclass
 class FakeFcm:
     slow_s: float = 2.0
+    flaky_failures: int = 2
     received: list[dict] = field(default_factory=list)
+    _seen: dict[str, int] = field(default_factory=dict)
     port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -72,6 +75,10 @@ class FakeFcm:
         with self._lock:
             self.received.append(body)
         kind = token.split("-", 1)[0]
+        if kind == "flaky":
+            with self._lock:
+                self._seen[token] = self._seen.get(token, 0) + 1
+                kind = "unavailable" if self._seen[token] <= self.flaky_failures else "ok"
         if kind == "slow":
             await asyncio.sleep(self.slow_s)
         if kind in _ERRORS:

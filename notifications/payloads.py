@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from datetime import datetime, timedelta
 
 from firebase_admin import messaging
@@ -37,6 +38,14 @@ def collapse_key(idempotency_key: str) -> str:
 
 
 def build(entry: dict, token: str, now: datetime) -> messaging.Message:
+    # firebase-admin 7.7 marks registration tokens deprecated in favour of installation ids
+    # (``fid``); apps still register tokens, which FCM accepts, so the warning is expected.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Message.token is deprecated")
+        return _build(entry, token, now)
+
+
+def _build(entry: dict, token: str, now: datetime) -> messaging.Message:
     kind = entry.get("payloadType", "news")
     collapse = collapse_key(entry["idempotencyKey"])
     ttl = TTL.get(kind, timedelta(days=1))
