@@ -299,6 +299,12 @@ async def populate(client, world_db, token, citizen_id) -> None:
         ),
         ("mutation { updateMyPrivacySettings(input: {employerVisibility: NAMED}) { id } }", {}),
         ("{ recommendedJobs(first: 1) { profiling } }", {}),  # embeds the profile
+        ("{ jobAgent { cadence } }", {}),  # makes the basic job agent
+        (
+            "mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID, "
+            'appVersion: "1.0"}) { platform } }',
+            {"t": f"token-{citizen_id}"},
+        ),
         (
             ADD,
             {
@@ -332,6 +338,7 @@ async def test_my_data_counts_every_purpose_and_the_export_matches_its_schema(cl
     assert counts["joblog"] == 2 and counts["savedJobs"] == 1 and counts["jobAnswers"] == 1
     assert counts["cvViews"] == 1 and counts["meetingRequests"] == 1
     assert counts["consents"] == 7  # six at sign-up, one change
+    assert counts["devices"] == 1 and counts["jobAgent"] == 1
     assert sections["cvViews"]["title"] == "Hvem har set mit CV"
 
     export = (await gql(client, "{ exportMyData }", token=CANDIDATE_TOKEN))["data"]["exportMyData"]
@@ -384,7 +391,7 @@ async def test_delete_my_account_leaves_nothing_personal_in_any_collection(clien
     request = request_of(world_db, CANDIDATE)
     # What identifies the citizen or was written by them.
     needles = {
-        CANDIDATE, citizen["email"], citizen["phone"], cv["_id"],
+        CANDIDATE, citizen["email"], citizen["phone"], cv["_id"], f"token-{CANDIDATE}",
         f"{citizen['firstName']} {citizen['lastName']}", "Personlig note 4711",
         "Unik beskrivelse 9137", "Egen Arbejdsplads 5521",
     }  # fmt: skip
