@@ -196,3 +196,148 @@ def bench_mydata(
         finally:
             server.stop()
     _emit(result, as_json)
+
+
+@bench.command("alerts")
+def bench_alerts(
+    agents: list[int] = typer.Option(
+        [100_000], "--agents", help="Agent counts; repeat the option (e.g. 1000000)"
+    ),
+    postings: int = typer.Option(2000, "--postings", help="New postings per run"),
+    messages: int = typer.Option(5000, "--messages", help="Outbox messages to push"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Job agents: time to match new postings against N agents (synthetic vectors spread over
+    Denmark), and outbox throughput through firebase-admin to the fake FCM server on a scratch
+    embedded database (the fake speaks HTTP/2 in its own process)."""
+    result: dict = {"matching": [], "outbox": None}
+    for n in agents:
+        console.print(f"matching {postings:,} postings against {n:,} agents ...")
+        result["matching"].append(_bench_agent_matching(n, postings))
+    if messages:
+        console.print(f"pushing {messages:,} outbox messages to the fake FCM server ...")
+        result["outbox"] = _bench_outbox(messages)
+    _emit(result, as_json)
+
+
+def _bench_agent_matching(n_agents: int, n_postings: int) -> dict:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    from core.places import TOWNS
+    from matching.alerts import AgentIndex, AgentRecord
+    from matching.ranking import PostingRecord
+
+    rng = np.random.default_rng(7)
+    dim = 384
+    # Clustered vectors, as real occupations are: 300 centres, noise around each.
+    centres = rng.standard_normal((300, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+
+    def around(k: int) -> tuple[np.ndarray, np.ndarray]:
+        which = rng.integers(0, len(centres), k)
+        v = centres[which] + 0.08 * rng.standard_normal((k, dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True), which
+
+    towns = list(TOWNS)
+    a_vec, a_centre = around(n_agents)
+    started = time.perf_counter()
+    records = []
+    for i in range(n_agents):
+        town = towns[i % len(towns)]
+        records.append(
+            AgentRecord(
+                id=f"a{i}", vector=a_vec[i], lat=town.lat, lon=town.lon,
+                radius_km=float((10, 20, 30, 50)[i % 4]), hours="ANY",
+                occupations={f"occ-{a_centre[i]}": f"{1000 + a_centre[i] % 900}"},
+            )
+        )  # fmt: skip
+    index = AgentIndex(records)
+    build_s = time.perf_counter() - started
+    p_vec, p_centre = around(n_postings)
+    now = datetime.now(UTC)
+    posts = []
+    for j in range(n_postings):
+        town = towns[(j * 7) % len(towns)]
+        posts.append(
+            PostingRecord(
+                id=f"p{j}", title="Lagermedarbejder", occupation_id=f"occ-{p_centre[j]}",
+                isco=f"{1000 + p_centre[j] % 900}", lat=town.lat, lon=town.lon, hours="FULL_TIME",
+                deadline=now + timedelta(days=20), posted_at=now, company_cvr="1",
+                company_name="x", town=town.name, requirements=(),
+            )
+        )  # fmt: skip
+    started = time.perf_counter()
+    matches = index.match(posts, p_vec)
+    match_s = time.perf_counter() - started
+    return {
+        "agents": n_agents,
+        "postings": n_postings,
+        "index_build_s": round(build_s, 2),
+        "match_s": round(match_s, 2),
+        "matches": len(matches),
+        "index_mb": round(index.vectors.nbytes / 2**20, 1),
+    }
+
+
+def _bench_outbox(n: int) -> dict:
+    import socket
+    import tempfile
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from api.indexes import all_index_specs
+    from notifications import devices
+    from notifications.fake_fcm import FakeFcmProcess, firebase_test_app
+    from notifications.inbox import Text, notify
+    from notifications.transports import FcmTransport
+    from notifications.worker import drain_once
+    from store import collections as c
+    from store.client import Store
+    from store.embedded import EmbeddedDatabase
+    from store.indexes import ensure_indexes
+
+    async def run(uri: str, fake: FakeFcmProcess) -> dict:
+        store = Store(uri, "bench_outbox")
+        db = store.db
+        await ensure_indexes(db, all_index_specs())
+        noon = datetime(2026, 11, 24, 11, tzinfo=UTC)  # outside quiet hours
+        users = [f"u{i}" for i in range(n)]
+        await db[c.CITIZENS].insert_many([{"_id": u, "consents": {}} for u in users])
+        for u in users:
+            await devices.register(db, user_id=u, role="citizen", token=f"ok-{u}",
+                                   platform="ANDROID", app_version="1", locale="da", now=noon)  # fmt: skip
+        for u in users:
+            await notify(db, recipient_id=u, recipient_role="citizen", category="MEETINGS",
+                         key=f"bench:{u}", text=Text("Titel", "Tekst", "Title", "Text"),
+                         route="/meetings/x", payload_type="meeting-update", now=noon)  # fmt: skip
+        transport = FcmTransport(firebase_test_app(fake.url, http2_prior_knowledge=True))
+        started = time.perf_counter()
+        report = await drain_once(db, transport, "bench", timedelta(seconds=60), now=noon)
+        seconds = time.perf_counter() - started
+        await store.close()
+        return {
+            "messages": report.messages,
+            "delivered": report.delivered,
+            "seconds": round(seconds, 2),
+            "messages_per_s": round(report.delivered / seconds),
+            "received_by_fake_fcm": fake.received(),
+            "outcomes": report.by_outcome,
+            "seconds_by_phase": report.seconds,
+        }
+
+    with tempfile.TemporaryDirectory() as scratch:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        server = EmbeddedDatabase(Path(scratch) / "db", port=port, cache_size="256M")
+        server.start()
+        fake = FakeFcmProcess().start()
+        try:
+            return asyncio.run(run(server.uri, fake))
+        finally:
+            fake.stop()
+            server.stop()

@@ -22,14 +22,18 @@ import asyncio
 import itertools
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 
 import firebase_admin
+import httpx
 import uvicorn
 from firebase_admin import _http_client, credentials, messaging
+from firebase_admin._retry import HttpxRetryTransport
 from google.auth import credentials as google_credentials
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -147,16 +151,97 @@ class FakeCredential(credentials.Base):
         return self._g
 
 
-def firebase_test_app(fcm_url: str, http_retries: int = 0) -> firebase_admin.App:
+class FakeFcmProcess:
+    """The fake server in its own process, speaking HTTP/2 (cleartext, prior knowledge) like
+    FCM does, so a benchmark measures the sender and not the server sharing its interpreter.
+    It only counts what it receives (``/stats``)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1/projects/p/messages:send"
+
+    def start(self) -> FakeFcmProcess:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "notifications.fake_fcm", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("fake FCM server process did not start")
+
+    def received(self) -> int:
+        return httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=5).json()["received"]
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def _serve(port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    fake = FakeFcm()
+
+    async def stats(_: Request) -> JSONResponse:
+        return JSONResponse({"received": len(fake.received)})
+
+    app = Starlette(
+        routes=[
+            Route("/v1/projects/p/messages:send", fake._send, methods=["POST"]),
+            Route("/stats", stats),
+        ]
+    )
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.loglevel = "WARNING"
+    config.h2_max_concurrent_streams = 1000
+    config.keep_alive_max_requests = 10**9  # FCM keeps connections open; hypercorn: 1000
+    asyncio.run(serve(app, config))
+
+
+def firebase_test_app(
+    fcm_url: str, http_retries: int = 0, http2_prior_knowledge: bool = False
+) -> firebase_admin.App:
     app = firebase_admin.initialize_app(
         FakeCredential(), {"projectId": "p"}, name=f"fake-fcm-{uuid.uuid4().hex[:8]}"
     )
     service = messaging._get_messaging_service(app)
     service._fcm_url = fcm_url
-    service._async_client = _http_client.HttpxAsyncClient(
-        credential=service._credential,
-        retry_config=_http_client.HttpxRetry(
-            max_retries=http_retries, status_forcelist=[500, 503], backoff_factor=0
-        ),
+    retry = _http_client.HttpxRetry(
+        max_retries=http_retries, status_forcelist=[500, 503], backoff_factor=0
     )
+    client = _http_client.HttpxAsyncClient(credential=service._credential, retry_config=retry)
+    if http2_prior_knowledge:
+        # Cleartext HTTP/2 to the local fake, as FCM's https endpoint negotiates HTTP/2.
+        client._async_client = httpx.AsyncClient(
+            http2=True,
+            timeout=60,
+            headers=client._headers,
+            auth=_http_client.GoogleAuthCredentialFlow(service._credential),
+            mounts={"http://": HttpxRetryTransport(retry=retry, http1=False)},
+        )
+    service._async_client = client
     return app
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fake FCM HTTP v1 server (HTTP/2).")
+    parser.add_argument("--port", type=int, required=True)
+    _serve(parser.parse_args().port)

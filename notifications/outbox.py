@@ -59,18 +59,31 @@ async def claim_batch(
     limit: int = 500,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
+    """Claim up to ``limit`` due messages, oldest first. The batch is the range up to the
+    ``limit``-th message in (dueAt, _id) order, taken with one conditional ``update_many``
+    (a range, not a list of ids: long ``$in`` lists are slow on the embedded server)."""
     now = now or datetime.now(UTC)
     claimable = {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}}
-    cursor = db[c.OUTBOX].find(claimable, {"_id": 1}).sort("dueAt", 1).limit(limit)
-    ids = [d["_id"] async for d in cursor]
-    if not ids:
-        return []
+    cursor = (
+        db[c.OUTBOX]
+        .find(claimable, {"_id": 1, "dueAt": 1})
+        .sort([("dueAt", 1), ("_id", 1)])
+        .skip(limit - 1)
+        .limit(1)
+    )
+    last = await cursor.to_list()
+    bound: dict[str, Any] = {}
+    if last:
+        due, last_id = last[0]["dueAt"], last[0]["_id"]
+        bound = {"$or": [{"dueAt": {"$lt": due}}, {"dueAt": due, "_id": {"$lte": last_id}}]}
     claim = uuid.uuid4().hex
-    await db[c.OUTBOX].update_many(
-        {"_id": {"$in": ids}, **claimable},
+    result = await db[c.OUTBOX].update_many(
+        {**claimable, **bound},
         {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": claim,
                   "dueAt": now + lease}},
     )  # fmt: skip
+    if not result.modified_count:
+        return []
     return await db[c.OUTBOX].find({"claim": claim}).to_list()
 
 

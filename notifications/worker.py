@@ -48,6 +48,12 @@ class BatchReport:
     tokens_removed: int = 0
     fcm_messages: int = 0
     by_outcome: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # where the time went
+
+    def timed(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - started, 3)
+        return now
 
     def add(self, other: BatchReport) -> None:
         for name in ("messages", "delivered", "retried", "dead", "suppressed", "postponed",
@@ -55,6 +61,8 @@ class BatchReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.by_outcome.items():
             self.by_outcome[k] = self.by_outcome.get(k, 0) + v
+        for k, v in other.seconds.items():
+            self.seconds[k] = round(self.seconds.get(k, 0.0) + v, 3)
 
 
 async def process_batch(
@@ -65,10 +73,12 @@ async def process_batch(
     rng: random.Random | None = None,
 ) -> BatchReport:
     report = BatchReport(messages=len(messages))
+    t = time.perf_counter()
     recipients = sorted({m["recipientId"] for m in messages})
     prefs = await preferences.for_users(db, recipients)
     owned = await devices.of_users(db, recipients)
     today = await preferences.pushed_today(db, recipients, now)
+    t = report.timed("read_recipients", t)
     planned: dict[str, int] = defaultdict(int)
     ops = []
     sends: list[tuple[dict, str]] = []
@@ -99,7 +109,9 @@ async def process_batch(
         for token in tokens:
             sends.append((m, token))
             fcm.append(payloads.build(m, token, now))
+    t = report.timed("build", t)
     outcomes = await transport.send(fcm) if fcm else []
+    t = report.timed("send", t)
     report.fcm_messages = len(fcm)
     results: dict[object, list[tuple[str, Outcome]]] = defaultdict(list)
     for (m, token), outcome in zip(sends, outcomes, strict=True):
@@ -135,7 +147,9 @@ async def process_batch(
             report.suppressed += 1
     report.tokens_removed = await devices.remove_tokens(db, gone)
     await outbox.apply(db, ops)
+    t = report.timed("write_outcomes", t)
     await preferences.count_pushes(db, pushed, now)
+    report.timed("count_pushes", t)
     return report
 
 
@@ -152,7 +166,9 @@ async def drain_once(
     total = BatchReport()
     while True:
         at = now or datetime.now(UTC)
+        t = time.perf_counter()
         batch = await outbox.claim_batch(db, worker_id, lease, batch_size, at)
+        total.timed("claim", t)
         if not batch:
             return total
         total.add(await process_batch(db, transport, batch, at))
