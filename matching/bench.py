@@ -36,12 +36,17 @@ def rss_mb() -> float:
 
 
 def clustered(
-    n: int, seed: int = 0, clusters: int = 2000, noise: float = 0.6
+    n: int, seed: int = 0, clusters: int = 2000, noise: float = 0.6, centre_seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clustered unit vectors (postings come in families, like occupations), their cluster
-    labels and the cluster centres."""
+    labels and the cluster centres. ``centre_seed`` draws the centres; queries use the same
+    centres as the postings (a citizen resembles the jobs of their field) with their own
+    noise."""
+    centre_rng = np.random.default_rng(seed if centre_seed is None else centre_seed)
+    centres = centre_rng.standard_normal((clusters, DIMENSION)).astype(np.float32)
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((clusters, DIMENSION)).astype(np.float32)
+    if centre_seed is not None and centre_seed != seed:
+        rng = np.random.default_rng([seed, centre_seed])
     out = np.empty((n, DIMENSION), dtype=np.float32)
     labels = rng.integers(0, clusters, n)
     for start in range(0, n, 100_000):
@@ -52,8 +57,8 @@ def clustered(
     return out, labels, centres
 
 
-def synthetic_vectors(n: int, seed: int = 0) -> np.ndarray:
-    return clustered(n, seed)[0]
+def synthetic_vectors(n: int, seed: int = 0, centre_seed: int | None = None) -> np.ndarray:
+    return clustered(n, seed, centre_seed=centre_seed)[0]
 
 
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
@@ -84,7 +89,9 @@ class IndexFigures:
 def bench_index(n: int, queries: int = 200, hnsw: bool = True, seed: int = 0) -> IndexFigures:
     vectors = synthetic_vectors(n, seed)
     ids = [f"p{i}" for i in range(n)]
-    q = synthetic_vectors(queries, seed + 1)
+    # Queries from the same families as the postings (their own noise), as real profiles are;
+    # queries from unrelated random centres were the earlier, harsher setting.
+    q = synthetic_vectors(queries, seed + 1, centre_seed=seed)
     before = rss_mb()
     t = time.perf_counter()
     exact = VectorIndex.build(ids, vectors)
