@@ -80,3 +80,14 @@ def time_connection(
     return edges, PageInfo(
         has_next_page=len(docs) > first, end_cursor=edges[-1][0] if edges else None
     )
+
+
+def time_page(
+    connection: type, edge: type, docs: list[dict], first: int, sort_field: str,
+    node: Callable[[dict], Any], **extra: Any,
+) -> Any:  # fmt: skip
+    """A newest-first connection object of the given GraphQL types."""
+    edges, page_info = time_connection(docs, first, sort_field, node)
+    return connection(
+        edges=[edge(cursor=c, node=n) for c, n in edges], page_info=page_info, **extra
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -12,6 +14,27 @@ from rich.console import Console
 
 bench = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")
 console = Console(stderr=True)
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A throw-away embedded database for benchmarks that write (never the real one)."""
+    import socket
+    import tempfile
+
+    from store.embedded import EmbeddedDatabase
+
+    with tempfile.TemporaryDirectory() as scratch:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        server = EmbeddedDatabase(Path(scratch) / "db", port=port, cache_size="256M")
+        server.start()
+        try:
+            yield server.uri
+        finally:
+            server.stop()
 
 
 def _emit(result: dict, as_json: bool) -> None:
@@ -135,8 +158,6 @@ def bench_mydata(
 ) -> None:
     """Mine data, the export and account erasure: latency per citizen on a scratch embedded
     database seeded with the default demo data (the real database is never touched)."""
-    import socket
-    import tempfile
     import time
     from datetime import UTC, datetime
 
@@ -149,7 +170,6 @@ def bench_mydata(
     from seed.run import seed_database
     from seed.taxonomy import load_taxonomy
     from store.client import Store
-    from store.embedded import EmbeddedDatabase
     from store.indexes import ensure_indexes
 
     settings = get_settings()
@@ -184,17 +204,8 @@ def bench_mydata(
         await store.close()
         return out
 
-    with tempfile.TemporaryDirectory() as scratch:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        sock.close()
-        server = EmbeddedDatabase(Path(scratch) / "db", port=port, cache_size="256M")
-        server.start()
-        try:
-            result = asyncio.run(run(server.uri))
-        finally:
-            server.stop()
+    with scratch_database() as uri:
+        result = asyncio.run(run(uri))
     _emit(result, as_json)
 
 
@@ -283,8 +294,6 @@ def _bench_agent_matching(n_agents: int, n_postings: int) -> dict:
 
 
 def _bench_outbox(n: int) -> dict:
-    import socket
-    import tempfile
     import time
     from datetime import UTC, datetime, timedelta
 
@@ -296,7 +305,6 @@ def _bench_outbox(n: int) -> dict:
     from notifications.worker import drain_once
     from store import collections as c
     from store.client import Store
-    from store.embedded import EmbeddedDatabase
     from store.indexes import ensure_indexes
 
     async def run(uri: str, fake: FakeFcmProcess) -> dict:
@@ -328,16 +336,9 @@ def _bench_outbox(n: int) -> dict:
             "seconds_by_phase": report.seconds,
         }
 
-    with tempfile.TemporaryDirectory() as scratch:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        sock.close()
-        server = EmbeddedDatabase(Path(scratch) / "db", port=port, cache_size="256M")
-        server.start()
+    with scratch_database() as uri:
         fake = FakeFcmProcess().start()
         try:
-            return asyncio.run(run(server.uri, fake))
+            return asyncio.run(run(uri, fake))
         finally:
             fake.stop()
-            server.stop()

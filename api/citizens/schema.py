@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from api.auth.permissions import IsCitizen
 from api.inputs import plain
-from api.pagination import check_first, decode_time_cursor, time_connection
+from api.pagination import check_first, decode_time_cursor, time_page
 
 from . import service
 from .types import (
@@ -56,9 +56,8 @@ class CitizensQuery:
         docs = await service.consent_history(
             info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
         )
-        edges, page_info = time_connection(docs, first, "at", ConsentChange.from_doc)
-        return ConsentChangeConnection(
-            edges=[ConsentChangeEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
+        return time_page(
+            ConsentChangeConnection, ConsentChangeEdge, docs, first, "at", ConsentChange.from_doc
         )
 
 

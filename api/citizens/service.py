@@ -15,7 +15,6 @@ from typing import Any
 from api.auth.actor import Actor
 from api.taxonomy.repository import existing_occupation_ids
 from core.errors import Conflict, NotFound
-from core.places import place_for_postal_code
 from matching.engine import MatchingEngine
 from notifications import jobagent
 from store.client import in_transaction
@@ -34,6 +33,7 @@ from .validation import (
     Problems,
     email,
     phone,
+    postal_place,
     year,
 )
 
@@ -82,12 +82,7 @@ def clean_profile(data: dict) -> dict:
         "email": email(p, "email", data.get("email")),
         "phone": phone(p, "phone", data.get("phone")),
     }
-    code = (data.get("postal_code") or "").strip()
-    place = place_for_postal_code(code) if code else None
-    if not code:
-        p.add("postalCode", "skal udfyldes.", "is required.")
-    elif place is None:
-        p.add("postalCode", "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    place = postal_place(p, data.get("postal_code"))
     town = p.text("town", data.get("town"), max_len=60, required=False)
     locale = p.choice("locale", data.get("locale") or "da", LOCALES)
     p.raise_if_any()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from core.errors import BadUserInput
+from core.places import Place, place_for_postal_code
 
 MAX_LIST = 50  # every list a citizen fills in
 MAX_CVS = 10
@@ -119,3 +120,15 @@ def year(p: Problems, path: str, value: int | None) -> int | None:
     if not 1940 <= value <= date.today().year + 6:
         p.add(path, "er ikke et muligt årstal.", "is not a plausible year.")
     return value
+
+
+def postal_place(p: Problems, value: str | None, path: str = "postalCode") -> Place | None:
+    """Where a Danish postal code lies; a problem is noted when it is missing or not Danish."""
+    code = (value or "").strip()
+    if not code:
+        p.add(path, "skal udfyldes.", "is required.")
+        return None
+    place = place_for_postal_code(code)
+    if place is None:
+        p.add(path, "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    return place

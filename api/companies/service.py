@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from api.auth.actor import Actor
-from api.citizens.validation import Problems
+from api.citizens.validation import Problems, postal_place
 from core.cvr import is_valid_cvr
 from core.errors import BadUserInput
-from core.places import place_for_postal_code
 
 from . import repository
 
@@ -28,10 +27,7 @@ async def update_company(db, actor: Actor, data: dict) -> dict:
     website = p.text("website", data.get("website"), max_len=200, required=False)
     if website and not website.startswith(("https://", "http://")):
         p.add("website", "skal begynde med https://.", "must start with https://.")
-    code = (data.get("postal_code") or "").strip()
-    place = place_for_postal_code(code) if code else None
-    if place is None:
-        p.add("postalCode", "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    place = postal_place(p, data.get("postal_code"))
     p.raise_if_any()
     assert place is not None
     now = datetime.now(UTC)

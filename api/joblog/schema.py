@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from api.auth.permissions import IsCitizen
 from api.inputs import plain
-from api.pagination import check_first, decode_time_cursor, time_connection
+from api.pagination import check_first, decode_time_cursor, time_page
 
 from . import service
 from .types import (
@@ -33,10 +33,10 @@ class JoblogQuery:
         docs = await service.entries(
             info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
         )
-        edges, page_info = time_connection(docs, first, "appliedOn", JobApplication.from_doc)
-        return JobApplicationConnection(
-            edges=[JobApplicationEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
-        )
+        return time_page(
+            JobApplicationConnection, JobApplicationEdge, docs, first, "appliedOn",
+            JobApplication.from_doc,
+        )  # fmt: skip
 
     @strawberry.field(permission_classes=[IsCitizen], description="Saved postings, newest first.")
     async def saved_jobs(
@@ -46,9 +46,8 @@ class JoblogQuery:
         docs = await service.saved_jobs(
             info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
         )
-        edges, page_info = time_connection(docs, first, "savedAt", SavedJob.from_doc)
-        return SavedJobConnection(
-            edges=[SavedJobEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
+        return time_page(
+            SavedJobConnection, SavedJobEdge, docs, first, "savedAt", SavedJob.from_doc
         )
 
 

@@ -9,11 +9,10 @@ import uuid
 from datetime import UTC, date, datetime, time
 
 from api.auth.actor import Actor
-from api.citizens.validation import CONTRACT_TYPES, Problems
+from api.citizens.validation import CONTRACT_TYPES, Problems, postal_place
 from api.companies.repository import get_company
 from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
 from core.errors import Conflict, NotFound
-from core.places import place_for_postal_code
 from matching.engine import MatchingEngine
 
 from . import repository
@@ -36,10 +35,7 @@ async def _clean(db, engine: MatchingEngine, data: dict) -> dict:
     deadline: date | None = data.get("deadline")
     if deadline is None or deadline < datetime.now(UTC).date():
         p.add("deadline", "skal være i dag eller senere.", "must be today or later.")
-    code = (data.get("postal_code") or "").strip()
-    place = place_for_postal_code(code) if code else None
-    if place is None:
-        p.add("postalCode", "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    place = postal_place(p, data.get("postal_code"))
     requirements = []
     for i, r in enumerate(p.capped("requirements", data.get("requirements"))):
         skill = p.text(f"requirements[{i}].skill", r.get("skill"), max_len=80)

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from api.auth.permissions import IsAuthenticated, IsCitizen
 from api.inputs import plain
-from api.pagination import check_first, decode_time_cursor, time_connection
+from api.pagination import check_first, decode_time_cursor, time_page
 from notifications import inbox
 
 from . import service
@@ -53,12 +53,10 @@ class NotificationsQuery:
         docs = await service.notifications_page(
             ctx.db, actor, first, decode_time_cursor(after), unread_only
         )
-        edges, page_info = time_connection(docs, first, "createdAt", Notification.from_doc)
-        return NotificationConnection(
-            edges=[NotificationEdge(cursor=c, node=n) for c, n in edges],
-            page_info=page_info,
-            unread_count=await inbox.unread_count(ctx.db, actor.id),
-        )
+        return time_page(
+            NotificationConnection, NotificationEdge, docs, first, "createdAt",
+            Notification.from_doc, unread_count=await inbox.unread_count(ctx.db, actor.id),
+        )  # fmt: skip
 
     @strawberry.field(
         permission_classes=[IsCitizen],
@@ -76,9 +74,8 @@ class NotificationsQuery:
         docs = await service.agent_alerts(
             info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
         )
-        edges, page_info = time_connection(docs, first, "matchedAt", AgentAlert.from_doc)
-        return AgentAlertConnection(
-            edges=[AgentAlertEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
+        return time_page(
+            AgentAlertConnection, AgentAlertEdge, docs, first, "matchedAt", AgentAlert.from_doc
         )
 
 

@@ -12,13 +12,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from api.auth.actor import Actor
-from api.citizens.validation import Problems
+from api.citizens.validation import Problems, postal_place
 from api.meetings import repository
 from api.meetings import service as meetings
 from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
 from api.viewer.repository import companies_by_cvr
 from core.errors import Conflict, NotFound
-from core.places import place_for_postal_code
 
 MODES = ("IN_PERSON", "VIDEO")
 MAX_SLOTS = 50
@@ -74,12 +73,7 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
         if t not in known:
             p.add(f"targetOccupationIds[{i}]", "ukendt stilling.", "unknown occupation.")
     mode = p.choice("mode", data.get("mode") or "IN_PERSON", MODES)
-    code = (data.get("postal_code") or "").strip()
-    place = place_for_postal_code(code) if code else None
-    if not code:
-        p.add("postalCode", "skal udfyldes.", "is required.")
-    elif place is None:
-        p.add("postalCode", "er ikke et dansk postnummer.", "is not a Danish postal code.")
+    place = postal_place(p, data.get("postal_code"))
     address = p.text("address", data.get("address"), max_len=200, required=mode == "IN_PERSON")
     video = p.text("videoUrl", data.get("video_url"), max_len=500, required=mode == "VIDEO")
     if video and not video.startswith("https://"):

@@ -5,7 +5,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.auth.permissions import IsCitizen
-from api.pagination import check_first, decode_time_cursor, time_connection
+from api.pagination import check_first, decode_time_cursor, time_page
 
 from . import service
 from .types import AccountDeletion, CvView, CvViewConnection, CvViewEdge, DataSection, MyData
@@ -46,10 +46,7 @@ class PrivacyQuery:
         docs = await service.cv_views(
             info.context.db, info.context.require_actor(), first, decode_time_cursor(after)
         )
-        edges, page_info = time_connection(docs, first, "viewedAt", CvView.from_doc)
-        return CvViewConnection(
-            edges=[CvViewEdge(cursor=c, node=n) for c, n in edges], page_info=page_info
-        )
+        return time_page(CvViewConnection, CvViewEdge, docs, first, "viewedAt", CvView.from_doc)
 
 
 @strawberry.type

@@ -45,3 +45,22 @@ def test_token_for_employer_verifies(env):
 def test_token_refuses_bad_input(env, args):
     result = CliRunner().invoke(cli, ["token", *args])
     assert result.exit_code == 2
+
+
+def test_bench_alerts_prints_measured_figures():
+    """The alerts benchmark runs the real pipeline end to end (scratch database, fake FCM
+    over HTTP/2 in its own process) and reports what it measured."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "jobunivers.cli", "bench", "alerts", "--agents", "2000",
+         "--postings", "40", "--messages", "30", "--json"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    figures = json.loads(out.stdout)
+    matching = figures["matching"][0]
+    assert (matching["agents"], matching["postings"]) == (2000, 40) and matching["match_s"] >= 0
+    assert figures["outbox"]["delivered"] == figures["outbox"]["received_by_fake_fcm"] == 30
+    assert figures["outbox"]["outcomes"] == {"sent": 30}
