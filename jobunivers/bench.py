@@ -116,13 +116,18 @@ def bench_matching(
         from seed.taxonomy import load_taxonomy
 
         console.print("embedding throughput ...")
-        gen = Generator(load_taxonomy(settings.taxonomy_dir), SeedSpec(companies=50, postings=256))
+        from matching.texts import posting_text
+
+        taxonomy = load_taxonomy(settings.taxonomy_dir)
+        labels = {o["_id"]: o["labelDa"] for o in taxonomy.occupations}
+        gen = Generator(taxonomy, SeedSpec(companies=50, postings=256))
         list(gen.companies_docs())
-        texts = [doc["title"] + ". " + doc["description"] for doc in gen.postings_docs()]
+        texts = [posting_text(d, labels.get(d["occupationId"])) for d in gen.postings_docs()]
         embedder = Embedder(
             settings.model_name_or_path,
             max_tokens=settings.embedding_max_tokens,
             batch_size=settings.embedding_batch_size,
+            workers=settings.embedding_workers,
         )
         result["embedding"] = bench_embedding(texts, embedder)
     if eval_file is not None:

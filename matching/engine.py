@@ -286,6 +286,7 @@ def build_engine(settings) -> MatchingEngine:
         settings.model_name_or_path,
         max_tokens=settings.embedding_max_tokens,
         batch_size=settings.embedding_batch_size,
+        workers=settings.embedding_workers,
         cache_dir=settings.data_dir / "embeddings",
     )
     return MatchingEngine(

@@ -1,0 +1,49 @@
+"""The embedder's own batching (threads, length-sorted batches) gives the same vectors as
+sentence-transformers' ``encode``, in the caller's order, and the cache never re-embeds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.embeddings import Embedder
+
+TEXTS = [
+    "Lagermedarbejder. Krav: truckcertifikat B, lagerstyring. Vi søger en stabil kollega.",
+    "Rengøringsassistent",
+    "Buschauffør til rutekørsel i Kolding. Krav: kørekort D, erhvervsuddannelse.",
+    "Kok. Krav: hygiejnebevis. " + "Travl restaurant med fokus på lokale råvarer. " * 30,
+    "Salgsassistent i dagligvarebutik, deltid, weekend",
+] * 5  # 25 texts: several batches of mixed length
+
+
+def test_parallel_batches_equal_sentence_transformers_encode(embedder: Embedder):
+    assert embedder.workers >= 1
+    reference = embedder.model.encode(
+        TEXTS, batch_size=4, normalize_embeddings=True, convert_to_numpy=True,
+        show_progress_bar=False,
+    )  # fmt: skip
+    ours = embedder.encode_uncached(TEXTS)
+    assert ours.shape == (len(TEXTS), embedder.dimension) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, reference, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    # Distinct texts give distinct vectors, and position i belongs to text i.
+    assert not np.allclose(ours[0], ours[1])
+    np.testing.assert_allclose(ours[0], ours[5], atol=1e-6)
+
+
+def test_single_worker_gives_the_same_vectors(embedder: Embedder):
+    single = Embedder(workers=1, batch_size=3)
+    np.testing.assert_allclose(
+        single.encode_uncached(TEXTS[:7]), embedder.encode_uncached(TEXTS[:7]), atol=1e-5
+    )
+
+
+def test_cache_answers_repeated_texts_without_the_model(tmp_path):
+    embedder = Embedder(cache_dir=tmp_path, workers=2, batch_size=2)
+    first = embedder.encode(TEXTS[:5])
+    calls = []
+    original = embedder.encode_uncached
+    embedder.encode_uncached = lambda texts: calls.append(list(texts)) or original(texts)
+    again = embedder.encode([*TEXTS[:5], "Pædagogmedhjælper"])
+    assert calls == [["Pædagogmedhjælper"]]
+    np.testing.assert_array_equal(again[:5], first)
