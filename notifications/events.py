@@ -142,6 +142,34 @@ async def _employers(db: AsyncDatabase, cvr: str, session: Any) -> list[tuple[st
     return [(d["_id"], d.get("locale") or "da") async for d in cursor]
 
 
+async def _send(
+    db: AsyncDatabase,
+    kind: str,
+    recipient: tuple[str, str, str],  # id, role, locale
+    key: str,
+    route: str,
+    values: dict,
+    session: Any,
+    now: datetime | None,
+) -> bool:
+    template = TEMPLATES[kind]
+    recipient_id, role, locale = recipient
+    return await notify(
+        db,
+        recipient_id=recipient_id,
+        recipient_role=role,
+        category=template.category,
+        key=key,
+        text=template.text(locale, **values),
+        locale=locale,
+        route=route,
+        payload_type=template.payload_type,
+        critical=template.critical,
+        session=session,
+        now=now,
+    )
+
+
 async def to_citizen(
     db: AsyncDatabase,
     kind: str,
@@ -156,21 +184,8 @@ async def to_citizen(
     locale = await _citizen_locale(db, citizen_id, session)
     if locale is None:  # the account is gone
         return False
-    template = TEMPLATES[kind]
-    return await notify(
-        db,
-        recipient_id=citizen_id,
-        recipient_role="citizen",
-        category=template.category,
-        key=key,
-        text=template.text(locale, **values),
-        locale=locale,
-        route=route,
-        payload_type=template.payload_type,
-        critical=template.critical,
-        session=session,
-        now=now,
-    )
+    recipient = (citizen_id, "citizen", locale)
+    return await _send(db, kind, recipient, key, route, values, session, now)
 
 
 async def to_company(
@@ -184,23 +199,10 @@ async def to_company(
     session: Any = None,
     now: datetime | None = None,
 ) -> int:
-    template = TEMPLATES[kind]
     sent = 0
     for employer_id, locale in await _employers(db, cvr, session):
-        sent += await notify(
-            db,
-            recipient_id=employer_id,
-            recipient_role="employer",
-            category=template.category,
-            key=key,
-            text=template.text(locale, **values),
-            locale=locale,
-            route=route,
-            payload_type=template.payload_type,
-            critical=template.critical,
-            session=session,
-            now=now,
-        )
+        recipient = (employer_id, "employer", locale)
+        sent += await _send(db, kind, recipient, key, route, values, session, now)
     return sent
 
 
