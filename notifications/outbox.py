@@ -118,6 +118,18 @@ def later(message: dict, due: datetime, **fields: Any) -> UpdateOne:
     )  # fmt: skip
 
 
+async def delivered_rest_of_claim(db: AsyncDatabase, claim: str, now: datetime) -> int:
+    """Mark every message still held under ``claim`` delivered on its first attempt, in one
+    ``update_many`` (on the embedded server about half the cost of one update per message).
+    Call it after the batch's other outcomes are written, since those give up the claim."""
+    result = await db[c.OUTBOX].update_many(
+        {"claim": claim, "status": SENDING},
+        {"$set": {"status": DELIVERED, "finishedAt": now, "deliveredAt": now, "attempts": 1},
+         "$unset": {"leaseOwner": "", "claim": ""}},
+    )  # fmt: skip
+    return result.modified_count
+
+
 async def apply(db: AsyncDatabase, ops: list[UpdateOne]) -> int:
     if not ops:
         return 0

@@ -93,7 +93,9 @@ async def test_a_message_reaches_every_device_and_is_stored_first(db, transport,
     jsonschema.validate(sent, schema("meeting-update"))
     assert sent["android"]["collapse_key"] == "b1:request-accepted:r1"
     assert sent["apns"]["headers"]["apns-priority"] == "10"
-    assert (await status_of(db, "r1"))["status"] == outbox.DELIVERED
+    done = await status_of(db, "r1")
+    assert (done["status"], done["attempts"], done["deliveredAt"]) == (outbox.DELIVERED, 1, NOON)
+    assert "claim" not in done and "leaseOwner" not in done
     # Nothing is sent twice.
     assert (await drain_once(db, transport, "w", LEASE, now=NOON)).messages == 0
 
