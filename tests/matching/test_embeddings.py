@@ -4,6 +4,7 @@ sentence-transformers' ``encode``, in the caller's order, and the cache never re
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from matching.embeddings import Embedder
 
@@ -16,14 +17,20 @@ TEXTS = [
 ] * 5  # 25 texts: several batches of mixed length
 
 
-def test_parallel_batches_equal_sentence_transformers_encode(embedder: Embedder):
-    assert embedder.workers >= 1
-    reference = embedder.model.encode(
+@pytest.fixture(scope="module")
+def parallel() -> Embedder:
+    """Two workers and small batches, so the 25 texts really go through the thread pool."""
+    return Embedder(workers=2, batch_size=4)
+
+
+def test_parallel_batches_equal_sentence_transformers_encode(parallel: Embedder):
+    assert parallel._pool is not None
+    reference = parallel.model.encode(
         TEXTS, batch_size=4, normalize_embeddings=True, convert_to_numpy=True,
         show_progress_bar=False,
     )  # fmt: skip
-    ours = embedder.encode_uncached(TEXTS)
-    assert ours.shape == (len(TEXTS), embedder.dimension) and ours.dtype == np.float32
+    ours = parallel.encode_uncached(TEXTS)
+    assert ours.shape == (len(TEXTS), parallel.dimension) and ours.dtype == np.float32
     np.testing.assert_allclose(ours, reference, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     # Distinct texts give distinct vectors, and position i belongs to text i.
@@ -31,10 +38,11 @@ def test_parallel_batches_equal_sentence_transformers_encode(embedder: Embedder)
     np.testing.assert_allclose(ours[0], ours[5], atol=1e-6)
 
 
-def test_single_worker_gives_the_same_vectors(embedder: Embedder):
+def test_single_worker_gives_the_same_vectors(parallel: Embedder):
     single = Embedder(workers=1, batch_size=3)
+    assert single._pool is None
     np.testing.assert_allclose(
-        single.encode_uncached(TEXTS[:7]), embedder.encode_uncached(TEXTS[:7]), atol=1e-5
+        single.encode_uncached(TEXTS[:7]), parallel.encode_uncached(TEXTS[:7]), atol=1e-5
     )
 
 
