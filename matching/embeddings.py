@@ -6,9 +6,9 @@ time. Vectors are L2-normalised float32, so inner product is cosine similarity.
 
 Throughput: a small model on few cores parallelises poorly inside one matrix product, so with
 ``workers`` > 1 each worker thread runs whole batches with one torch thread of its own (torch
-releases the GIL while it computes). On 2 cores that embeds about a quarter more postings per
-second than one batch at a time on two torch threads, with bit-identical vectors
-(``jobunivers bench matching``). Tokenising is serialised (fast tokenizers are not safe to call
+releases the GIL while it computes). On 2 cores that embeds about 12 % more postings per
+second than one batch at a time on two torch threads (``jobunivers bench matching``), with the
+same vectors up to float rounding. Tokenising is serialised (fast tokenizers are not safe to call
 from several threads at once); batches are formed from texts of similar length, so little
 padding is computed.
 """
