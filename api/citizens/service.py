@@ -131,8 +131,9 @@ async def update_profile(db, actor: Actor, data: dict) -> dict:
 
 
 # --- job wishes -----------------------------------------------------------------------------
-async def update_preferences(db, engine: MatchingEngine, actor: Actor, data: dict) -> dict:
-    p = Problems()
+async def check_job_wishes(db, p: Problems, data: dict) -> tuple[list[str], float, str]:
+    """The wishes that job preferences and the job agent share: known occupations (no
+    repeats), a radius of 1-500 km and the hours. Problems go into ``p``."""
     wanted = list(dict.fromkeys(p.capped("occupationIds", data.get("occupation_ids"))))
     known = await existing_occupation_ids(db, wanted)
     for i, oid in enumerate(wanted):
@@ -142,6 +143,12 @@ async def update_preferences(db, engine: MatchingEngine, actor: Actor, data: dic
     if radius is None or not 1 <= radius <= 500:
         p.add("radiusKm", "skal være mellem 1 og 500 km.", "must be 1-500 km.")
     hours = p.choice("hours", data.get("hours") or "ANY", HOURS)
+    return wanted, radius, hours
+
+
+async def update_preferences(db, engine: MatchingEngine, actor: Actor, data: dict) -> dict:
+    p = Problems()
+    wanted, radius, hours = await check_job_wishes(db, p, data)
     contracts = list(dict.fromkeys(data.get("contract_types") or []))
     for i, ct in enumerate(contracts):
         p.choice(f"contractTypes[{i}]", ct, CONTRACT_TYPES)

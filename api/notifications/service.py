@@ -6,7 +6,6 @@ from api.auth.actor import Actor, Role
 from api.citizens import repository as citizens
 from api.citizens import service as citizen_service
 from api.citizens.validation import Problems
-from api.taxonomy.repository import existing_occupation_ids
 from core.errors import NotFound
 from matching.engine import MatchingEngine
 from notifications import devices, inbox, jobagent, preferences
@@ -109,15 +108,7 @@ async def my_agent(db, engine: MatchingEngine, actor: Actor) -> dict:
 async def update_agent(db, engine: MatchingEngine, actor: Actor, data: dict) -> dict:
     citizen = await citizen_service.require_citizen(db, actor)
     p = Problems()
-    occupations = list(dict.fromkeys(p.capped("occupationIds", data.get("occupation_ids"))))
-    known = await existing_occupation_ids(db, occupations)
-    for i, o in enumerate(occupations):
-        if o not in known:
-            p.add(f"occupationIds[{i}]", "ukendt stilling.", "unknown occupation.")
-    radius = data.get("radius_km")
-    if radius is None or not 1 <= radius <= 500:
-        p.add("radiusKm", "skal være mellem 1 og 500 km.", "must be 1-500 km.")
-    hours = p.choice("hours", data.get("hours") or "ANY", ("FULL_TIME", "PART_TIME", "ANY"))
+    occupations, radius, hours = await citizen_service.check_job_wishes(db, p, data)
     keywords = p.tags("keywords", data.get("keywords"), max_len=40)
     if len(keywords) > MAX_KEYWORDS:
         p.add("keywords", f"højst {MAX_KEYWORDS}.", f"{MAX_KEYWORDS} at most.")
