@@ -535,14 +535,24 @@ async def _notify_other_side(db, meeting: dict, side: str, kind: str, now, sessi
     values = {"offer": meeting["title"], "when": at_time(meeting["startsAt"]),
               "by": by_role(side)}  # fmt: skip
     key = f"{kind}:{meeting['_id']}:{meeting['updatedAt'].isoformat()}"
+    route = f"/meetings/{meeting['_id']}"
     if side == "employer":
-        await events.to_citizen(db, kind, meeting["citizenId"], key,
-                                f"/meetings/{meeting['_id']}", values,
-                                session=session, now=now)  # fmt: skip
+        send, to = events.to_citizen, meeting["citizenId"]
     else:
-        await events.to_company(db, kind, meeting["companyCvr"], key,
-                                f"/meetings/{meeting['_id']}", values,
-                                session=session, now=now)  # fmt: skip
+        send, to = events.to_company, meeting["companyCvr"]
+    await send(db, kind, to, key, route, values, session=session, now=now)
+
+
+async def _move(db, meeting: dict, to: str, fields: dict, entry: dict, session) -> dict:
+    """Move the meeting to state ``to`` if it may go there from where it is now (checked in
+    the update itself); otherwise CONFLICT."""
+    moved = await repository.move_meeting(
+        db, meeting["_id"], allowed_from(to), {"status": to, **fields}, {"status": to, **entry},
+        session,
+    )  # fmt: skip
+    if moved is None:
+        raise illegal(meeting["status"], to)
+    return moved
 
 
 async def cancel_meeting(db, actor: Actor, meeting_id: str, reason: str | None) -> dict:
@@ -551,22 +561,9 @@ async def cancel_meeting(db, actor: Actor, meeting_id: str, reason: str | None) 
 
     async def work(session) -> dict:
         meeting, side = await _own_meeting(db, actor, meeting_id, session)
-        moved = await repository.move_meeting(
-            db,
-            meeting_id,
-            allowed_from("CANCELLED"),
-            {
-                "status": "CANCELLED",
-                "closedAt": now,
-                "closeReason": f"CANCELLED_BY_{side.upper()}",
-                "cancelNote": p_reason,
-                "updatedAt": now,
-            },
-            {"status": "CANCELLED", "at": now, "by": side},
-            session,
-        )
-        if moved is None:
-            raise illegal(meeting["status"], "CANCELLED")
+        fields = {"closedAt": now, "closeReason": f"CANCELLED_BY_{side.upper()}",
+                  "cancelNote": p_reason, "updatedAt": now}  # fmt: skip
+        moved = await _move(db, meeting, "CANCELLED", fields, {"at": now, "by": side}, session)
         await repository.release_seat(db, meeting["offerId"], meeting["slotId"], session)
         await _notify_other_side(db, moved, side, "meeting-cancelled", now, session)
         return moved
@@ -593,22 +590,10 @@ async def reschedule_meeting(db, actor: Actor, meeting_id: str, slot_id: str) ->
         if not await repository.book_seat(db, offer["_id"], slot_id, slot["capacity"], session):
             raise Conflict("Tidspunktet er optaget. Vælg et andet.",
                            "The time slot is full. Choose another.")  # fmt: skip
-        moved = await repository.move_meeting(
-            db,
-            meeting_id,
-            allowed_from("RESCHEDULED"),
-            {
-                "status": "RESCHEDULED",
-                "slotId": slot_id,
-                "startsAt": slot["startsAt"],
-                "endsAt": slot["endsAt"],
-                "updatedAt": now,
-            },
-            {"status": "RESCHEDULED", "at": now, "by": side, "slotId": slot_id},
-            session,
-        )
-        if moved is None:
-            raise illegal(meeting["status"], "RESCHEDULED")
+        fields = {"slotId": slot_id, "startsAt": slot["startsAt"], "endsAt": slot["endsAt"],
+                  "updatedAt": now}  # fmt: skip
+        entry = {"at": now, "by": side, "slotId": slot_id}
+        moved = await _move(db, meeting, "RESCHEDULED", fields, entry, session)
         await repository.release_seat(db, meeting["offerId"], meeting["slotId"], session)
         await _notify_other_side(db, moved, side, "meeting-rescheduled", now, session)
         return moved
@@ -631,16 +616,8 @@ async def record_outcome(db, actor: Actor, meeting_id: str, outcome: str) -> dic
             raise illegal(meeting["status"], outcome)
         if meeting["startsAt"] > now:
             raise Conflict("Mødet er ikke begyndt endnu.", "The meeting has not started yet.")
-        moved = await repository.move_meeting(
-            db,
-            meeting_id,
-            allowed_from(outcome),
-            {"status": outcome, "closedAt": now, "closeReason": outcome, "updatedAt": now},
-            {"status": outcome, "at": now, "by": side},
-            session,
-        )
-        if moved is None:
-            raise illegal(meeting["status"], outcome)
+        fields = {"closedAt": now, "closeReason": outcome, "updatedAt": now}
+        moved = await _move(db, meeting, outcome, fields, {"at": now, "by": side}, session)
         if outcome == "COMPLETED":
             await record_meeting_held(
                 db,
