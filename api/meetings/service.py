@@ -492,17 +492,7 @@ async def decline_request(db, actor: Actor, request_id: str, reason: str) -> dic
             raise Conflict(
                 "Anmodningen er allerede besvaret.", "The request has already been answered."
             )
-        offer = await repository.get_offer(db, request["offerId"], session) or {}
-        await events.to_citizen(
-            db,
-            "request-declined",
-            request["citizenId"],
-            f"request-declined:{request_id}",
-            "/swipe",
-            {"company": offer.get("companyName", ""), "offer": offer.get("title", "")},
-            session=session,
-            now=now,
-        )
+        await _tell_citizen_request_ended(db, "request-declined", request, now, session)
         return declined
 
     return await in_transaction(db, work)
@@ -529,6 +519,14 @@ def illegal(status: str, target: str) -> Conflict:
         f"A meeting with status {status} cannot change to {target}.",
         extensions={"status": status},
     )
+
+
+async def _tell_citizen_request_ended(db, kind: str, request: dict, now, session) -> None:
+    """A kind notice that a request was declined or ran out; it leads back to the deck."""
+    offer = await repository.get_offer(db, request["offerId"], session) or {}
+    values = {"company": offer.get("companyName", ""), "offer": offer.get("title", "")}
+    await events.to_citizen(db, kind, request["citizenId"], f"{kind}:{request['_id']}", "/swipe",
+                            values, session=session, now=now)  # fmt: skip
 
 
 async def _notify_other_side(db, meeting: dict, side: str, kind: str, now, session) -> None:
@@ -707,17 +705,7 @@ async def _expire(db, request: dict, reason: str, now: datetime) -> int:
         )
         if moved is None:
             return 0
-        offer = await repository.get_offer(db, request["offerId"], session) or {}
-        await events.to_citizen(
-            db,
-            "request-expired",
-            request["citizenId"],
-            f"request-expired:{request['_id']}",
-            "/swipe",
-            {"company": offer.get("companyName", ""), "offer": offer.get("title", "")},
-            session=session,
-            now=now,
-        )
+        await _tell_citizen_request_ended(db, "request-expired", request, now, session)
         return 1
 
     return await in_transaction(db, work)
