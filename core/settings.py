@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     embedding_max_tokens: int = 128
     embedding_batch_size: int = 32  # per worker; measured best with 2 workers (bench matching)
     embedding_workers: int | None = None  # threads embedding batches side by side; None: cores
+    # Keep freed activations in the malloc heap (glibc); see matching/embeddings.py.
+    embedding_reuse_memory: bool = True
     index_dir_name: str = "index"  # under data_dir
     hnsw_threshold: int = 200_000  # use HNSW above this many postings
     hnsw_ef_search: int | None = None  # None: tuned at build for recall@20 >= 0.95

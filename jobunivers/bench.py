@@ -128,6 +128,7 @@ def bench_matching(
             max_tokens=settings.embedding_max_tokens,
             batch_size=settings.embedding_batch_size,
             workers=settings.embedding_workers,
+            reuse_memory=settings.embedding_reuse_memory,
         )
         result["embedding"] = bench_embedding(texts, embedder)
     if eval_file is not None:

@@ -219,7 +219,7 @@ def bench_ranking(n: int, queries: int = 200, seed: int = 0) -> dict:
     }
 
 
-def bench_embedding(texts: Sequence[str], embedder, rounds: int = 3) -> dict:
+def bench_embedding(texts: Sequence[str], embedder, rounds: int = 5) -> dict:
     """Postings per second over ``rounds`` full passes (median reported; this machine's
     figures vary by about 10 % between passes)."""
     embedder.encode_uncached(texts[:32])
@@ -239,6 +239,7 @@ def bench_embedding(texts: Sequence[str], embedder, rounds: int = 3) -> dict:
         ),
         "batch_size": embedder.batch_size,
         "workers": embedder.workers,
+        "reuse_freed_memory": embedder.reuses_memory,
     }
 
 

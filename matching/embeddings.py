@@ -11,12 +11,22 @@ second than one batch at a time on two torch threads (``jobunivers bench matchin
 same vectors up to float rounding. Tokenising is serialised (fast tokenizers are not safe to call
 from several threads at once); batches are formed from texts of similar length, so little
 padding is computed.
+
+Memory: each batch of 32 x 128 tokens allocates activations of up to 25 MB. glibc's malloc
+hands blocks that large to ``mmap`` and returns them to the kernel when freed, so every batch
+page-faulted ~100 MB of fresh zeroed memory and unmapped it again (with TLB shoot-downs to the
+other worker's core). ``reuse_freed_memory`` raises the mmap and trim thresholds so freed
+activations are kept in the heap for the next batch: about 14 % more postings per second on 2
+cores (interleaved A/B, same vectors), for a heap that keeps up to a few hundred MB it has used.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import logging
 import os
+import platform
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +35,42 @@ from pathlib import Path
 import numpy as np
 
 from .cache import EmbeddingCache
+
+log = logging.getLogger(__name__)
+
+# glibc mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's maximum on 64-bit; above one batch's activations
+_TRIM_THRESHOLD = 256 * 1024 * 1024
+_TOP_PAD = 64 * 1024 * 1024
+_reuse_set = False
+
+
+def reuse_freed_memory() -> bool:
+    """Keep freed large blocks in the malloc heap instead of unmapping them (process-wide, glibc
+    only, idempotent). True when the settings are in force."""
+    global _reuse_set
+    if _reuse_set:
+        return True
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    ok = all(
+        mallopt(param, value) == 1
+        for param, value in (
+            (_M_MMAP_THRESHOLD, _MMAP_THRESHOLD),
+            (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD),
+            (_M_TOP_PAD, _TOP_PAD),
+        )
+    )
+    if not ok:
+        log.warning("mallopt refused the embedding memory settings")
+    _reuse_set = ok
+    return ok
 
 
 def default_model_path() -> str:
@@ -53,6 +99,7 @@ class Embedder:
         batch_size: int = 16,
         cache_dir: Path | None = None,
         workers: int | None = None,
+        reuse_memory: bool = True,
     ) -> None:
         # Belt and braces: sentence-transformers and transformers must never reach a hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -69,6 +116,7 @@ class Embedder:
         name = "all-MiniLM-L6-v2" if model_name_or_path is None else Path(path).name
         self.model_id = f"{name}:{max_tokens}"
         self.cache = EmbeddingCache(cache_dir, self.model_id, self.dimension) if cache_dir else None
+        self.reuses_memory = reuse_freed_memory() if reuse_memory else False
         self.workers = max(1, workers if workers is not None else available_cores())
         self._tokenize_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None

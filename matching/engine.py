@@ -287,6 +287,7 @@ def build_engine(settings) -> MatchingEngine:
         max_tokens=settings.embedding_max_tokens,
         batch_size=settings.embedding_batch_size,
         workers=settings.embedding_workers,
+        reuse_memory=settings.embedding_reuse_memory,
         cache_dir=settings.data_dir / "embeddings",
     )
     return MatchingEngine(

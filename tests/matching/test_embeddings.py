@@ -1,7 +1,12 @@
 """The embedder's own batching (threads, length-sorted batches) gives the same vectors as
-sentence-transformers' ``encode``, in the caller's order, and the cache never re-embeds."""
+sentence-transformers' ``encode``, in the caller's order, the cache never re-embeds, and
+freed activations are reused rather than page-faulted in again."""
 
 from __future__ import annotations
+
+import platform
+import resource
+import statistics
 
 import numpy as np
 import pytest
@@ -55,3 +60,23 @@ def test_cache_answers_repeated_texts_without_the_model(tmp_path):
     again = embedder.encode([*TEXTS[:5], "Pædagogmedhjælper"])
     assert calls == [["Pædagogmedhjælper"]]
     np.testing.assert_array_equal(again[:5], first)
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc mallopt"
+)
+def test_freed_activations_are_reused_not_page_faulted_again():
+    """With the memory setting, a batch's activations (here 16 x 128 tokens x 1536 floats =
+    12.6 MB, 3,072 pages) come from the heap the last batch freed. Without it (a fresh process
+    with reuse_memory=False) each pass of these 32 texts page-faults 45,000-77,000 pages."""
+    embedder = Embedder(workers=1, batch_size=16)
+    assert embedder.reuses_memory
+    long_texts = [f"Kok {i}. Krav: hygiejnebevis. " + "Travl restaurant. " * 60 for i in range(32)]
+    embedder.encode_uncached(long_texts)
+    faults = []
+    for _ in range(5):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        embedder.encode_uncached(long_texts)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    one_activation_pages = 16 * 128 * 1536 * 4 // 4096
+    assert statistics.median(faults) < one_activation_pages, faults
