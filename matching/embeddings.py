@@ -14,10 +14,11 @@ padding is computed.
 
 Memory: each batch of 32 x 128 tokens allocates activations of up to 25 MB. glibc's malloc
 hands blocks that large to ``mmap`` and returns them to the kernel when freed, so every batch
-page-faulted ~100 MB of fresh zeroed memory and unmapped it again (with TLB shoot-downs to the
-other worker's core). ``reuse_freed_memory`` raises the mmap and trim thresholds so freed
-activations are kept in the heap for the next batch: about 14 % more postings per second on 2
-cores (interleaved A/B, same vectors), for a heap that keeps up to a few hundred MB it has used.
+page-faulted its activations in as fresh zeroed memory and unmapped them again (45,000-77,000
+page faults per 32 texts, with TLB shoot-downs to the other worker's core). ``reuse_freed_memory`` raises the mmap and trim thresholds so freed
+activations are kept in the heap for the next batch: 8-15 % more postings per second on 2
+cores (in-process interleaved A/B and alternated bench runs; same vectors), for a heap that
+keeps up to a few hundred MB it has used.
 """
 
 from __future__ import annotations
