@@ -228,7 +228,7 @@ def bench_embedding(texts: Sequence[str], embedder, rounds: int = 5) -> dict:
         t = time.perf_counter()
         embedder.encode_uncached(texts)
         rates.append(round(len(texts) / (time.perf_counter() - t), 1))
-    tokens = [len(ids) for ids in embedder.model.tokenizer(list(texts))["input_ids"]]
+    tokens = [len(ids) for ids in embedder.model.tokenizer(list(texts), verbose=False)["input_ids"]]
     return {
         "texts": len(texts),
         "per_second": statistics.median(rates),

@@ -97,7 +97,7 @@ class Embedder:
         model_name_or_path: str | None = None,
         *,
         max_tokens: int = 128,
-        batch_size: int = 16,
+        batch_size: int = 32,
         cache_dir: Path | None = None,
         workers: int | None = None,
         reuse_memory: bool = True,
@@ -148,7 +148,7 @@ class Embedder:
         import torch
 
         with self._tokenize_lock:
-            features = self.model.tokenize(texts)
+            features = self.model.preprocess(texts)
         with torch.inference_mode():
             output = self.model(features)["sentence_embedding"]
             output = torch.nn.functional.normalize(output, p=2, dim=1)
