@@ -154,7 +154,10 @@ def db() -> None:
     console.print(f"Embedded database on {embedded.uri} (storage {settings.embedded_db_path})")
     try:
         while not stop["now"] and embedded.process and embedded.process.poll() is None:
-            signal.sigtimedwait([signal.SIGINT, signal.SIGTERM], 0.5)
+            # A signal that arrives during the wait is consumed by it (Linux blocks the waited-for
+            # signals while waiting), so the handler never runs: the answer itself means stop.
+            if signal.sigtimedwait([signal.SIGINT, signal.SIGTERM], 0.5) is not None:
+                break
     finally:
         embedded.stop()
 

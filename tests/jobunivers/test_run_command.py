@@ -115,3 +115,34 @@ def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
         db_ = client.jobunivers
         assert db_.companies.count_documents({}) == 21  # 20 generated plus the demo company
         assert db_.citizens.find_one({"_id": "demo-borger-aarhus"})["town"] == "Aarhus C"
+
+
+def test_db_command_stops_on_sigterm_and_sigint(tmp_path: Path):
+    """`jobunivers db` (a container's or a service manager's database process) stops on SIGTERM
+    as on Ctrl-C, and takes the database server with it."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("JOBUNIVERS_")},
+            "JOBUNIVERS_EMBEDDED_DB_PORT": str(port),
+            "JOBUNIVERS_DATA_DIR": str(tmp_path / sig.name),
+            "JOBUNIVERS_EMBEDDED_DB_CACHE_SIZE": "64M",
+        }
+        env.pop("MONGODB_URI", None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobunivers.cli", "db"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        uri = f"mongodb://127.0.0.1:{port}/"
+        try:
+            _wait_for(lambda uri=uri: answers_ping(uri), 60, "the embedded database")
+            time.sleep(1.2)  # well inside the command's wait loop
+            proc.send_signal(sig)
+            assert proc.wait(timeout=40) == 0, sig.name
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert not answers_ping(uri), f"the database server must stop with {sig.name}"
