@@ -20,13 +20,12 @@ from core.settings import Settings
 from matching.engine import MatchingEngine, build_engine
 from notifications import jobagent
 from store.client import Store
-from store.indexes import ensure_indexes
 
 from . import health
 from .auth.verifier import TokenVerifier, build_verifier
 from .context import Context, authenticate, bearer_token, locale_from_header
 from .housekeeping import run_forever
-from .indexes import all_index_specs
+from .indexes import prepare_collections
 from .loaders import Loaders
 from .persisted import PersistedQueries
 from .router import JobuniversGraphQLRouter
@@ -126,7 +125,7 @@ def create_app(
         chores: asyncio.Task | None = None
         agent: asyncio.Task | None = None
         try:
-            await ensure_indexes(store.db, all_index_specs())
+            await prepare_collections(store.db)
             if not matching.ready:
                 loading = asyncio.create_task(_load_engine(matching, store))
             if settings.housekeeping_interval_s > 0:

@@ -1,9 +1,10 @@
-"""Every index the app declares, collected from the repositories that own them."""
+"""Every index the app declares, collected from the repositories that own them, and the
+start-up step that creates them and fills fields added to existing documents since."""
 
 from __future__ import annotations
 
 from notifications import devices, inbox, jobagent, outbox, preferences
-from store.indexes import IndexSpec
+from store.indexes import IndexSpec, ensure_indexes
 
 from .citizens import repository as citizens
 from .joblog import repository as joblog
@@ -31,3 +32,10 @@ def all_index_specs() -> list[IndexSpec]:
         *preferences.INDEXES,
         *jobagent.INDEXES,
     ]
+
+
+async def prepare_collections(db) -> None:
+    """Indexes, then data fixes for documents older than a field (idempotent, cheap when there
+    is nothing to fix)."""
+    await ensure_indexes(db, all_index_specs())
+    await meetings.fill_missing_deck_areas(db)

@@ -215,6 +215,84 @@ def bench_mydata(
     _emit(result, as_json)
 
 
+@bench.command("deck")
+def bench_deck(
+    offers: int = typer.Option(20_000, help="Open coffee-meeting offers across Denmark"),
+    citizens: int = typer.Option(100, help="Citizens whose deck candidates are read"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """The swipe deck's candidate read on a scratch embedded database: every open offer, then
+    the radius (the old way), against only the deck areas within the citizen's radius; both
+    must find the same offers."""
+    import time
+    from datetime import UTC, datetime
+
+    from api.indexes import prepare_collections
+    from api.meetings import repository
+    from core.settings import get_settings
+    from matching.geo import haversine_km
+    from matching.offers import deck_areas
+    from seed.generator import SeedSpec
+    from seed.run import seed_database
+    from seed.taxonomy import load_taxonomy
+    from store.client import Store
+
+    settings = get_settings()
+
+    def in_reach(found: list[dict], lat: float, lon: float, radius: float) -> set[str]:
+        return {
+            o["_id"]
+            for o in found
+            if o["expiresAt"] > now
+            and (
+                o.get("mode") == "VIDEO"
+                or haversine_km(lat, lon, *reversed(o["location"]["coordinates"])) <= radius
+            )
+        }
+
+    now = datetime.now(UTC)
+
+    async def run(uri: str) -> dict:
+        store = Store(uri, "bench_deck")
+        await prepare_collections(store.db)
+        spec = SeedSpec(
+            companies=300, postings=10, offers=offers, citizens=citizens, as_of=now.date()
+        )
+        console.print(f"seeding {offers:,} offers ...")
+        await seed_database(store.db, load_taxonomy(settings.taxonomy_dir), spec)
+        people = await store.db.citizens.find({}, {"location": 1, "preferences": 1}).to_list()
+        times: dict[str, list[float]] = {"all_open_offers": [], "deck_areas": []}
+        read: dict[str, list[int]] = {"all_open_offers": [], "deck_areas": []}
+        for person in people:
+            lon, lat = person["location"]["coordinates"]
+            radius = float(person.get("preferences", {}).get("radiusKm", 30))
+            found = {}
+            for name, areas in (
+                ("all_open_offers", None),
+                ("deck_areas", deck_areas(lat, lon, radius)),
+            ):
+                started = time.perf_counter()
+                docs = await repository.open_offers(store.db, now, areas)
+                found[name] = in_reach(docs, lat, lon, radius)
+                times[name].append((time.perf_counter() - started) * 1000)
+                read[name].append(len(docs))
+            assert found["all_open_offers"] == found["deck_areas"], "the areas lost an offer"
+        await store.close()
+        out: dict = {"offers": offers, "citizens": len(people)}
+        for name, samples in times.items():
+            samples.sort()
+            out[name] = {
+                "p50_ms": round(statistics.median(samples), 1),
+                "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
+                "mean_offers_read": round(statistics.mean(read[name])),
+            }
+        return out
+
+    with scratch_database() as uri:
+        result = asyncio.run(run(uri))
+    _emit(result, as_json)
+
+
 @bench.command("alerts")
 def bench_alerts(
     agents: list[int] = typer.Option(

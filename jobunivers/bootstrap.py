@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.indexes import all_index_specs
+from api.indexes import prepare_collections
 from core.settings import Settings
 from matching.engine import build_engine
 from notifications.jobagent import ensure_agents_for_all
@@ -17,7 +17,6 @@ from seed.generator import SeedSpec
 from seed.run import SeedReport, seed_database
 from seed.taxonomy import load_taxonomy
 from store.client import Store
-from store.indexes import ensure_indexes
 
 
 def progress_bar(console: Console) -> Progress:
@@ -47,7 +46,7 @@ async def prepare_database(
     a warm embedding cache. Returns the seed report, or None when nothing was seeded."""
     store = Store(settings.effective_mongodb_uri, settings.database_name)
     try:
-        await ensure_indexes(store.db, all_index_specs())
+        await prepare_collections(store.db)
         if not (force_seed or (seed_if_empty and await database_is_empty(store.db))):
             return None
         taxonomy = load_taxonomy(settings.taxonomy_dir)

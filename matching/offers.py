@@ -21,8 +21,39 @@ from datetime import datetime
 
 import numpy as np
 
-from .geo import haversine_km
+from .geo import EARTH_RADIUS_KM, haversine_km
+from .geoindex import CELL_LAT, CELL_LON, cell_of, cell_within
 from .ranking import CitizenProfile
+
+# Deck areas: an in-person offer lies in one geographic cell (the postings' cells, about
+# 55 x 60 km); a video offer is for anyone. A citizen's deck reads only the areas within their
+# radius, so it does not read every open offer in the country.
+ANYWHERE = "anywhere"
+MAX_DECK_AREAS = 48  # beyond this (radius of a few hundred km) reading all open offers is cheaper
+
+
+def deck_area(mode: str | None, location: Mapping | None) -> str:
+    if mode == "VIDEO" or not location:
+        return ANYWHERE
+    lon, lat = location["coordinates"]
+    row, col = cell_of(lat, lon)
+    return f"{row}:{col}"
+
+
+def deck_areas(lat: float, lon: float, radius_km: float) -> list[str] | None:
+    """The areas a citizen at (lat, lon) can meet within ``radius_km``, video included; None
+    when there are so many that every open offer should be read."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    widest = max(abs(lat) + dlat, 0.0)
+    if widest >= 89.0:
+        return None
+    dlon = math.degrees(radius_km / (EARTH_RADIUS_KM * math.cos(math.radians(widest))))
+    rows = range(math.floor((lat - dlat) / CELL_LAT), math.floor((lat + dlat) / CELL_LAT) + 1)
+    cols = range(math.floor((lon - dlon) / CELL_LON), math.floor((lon + dlon) / CELL_LON) + 1)
+    if len(rows) * len(cols) > MAX_DECK_AREAS:
+        return None
+    areas = [f"{r}:{c}" for r in rows for c in cols if cell_within((r, c), lat, lon, radius_km)]
+    return [*areas, ANYWHERE]
 
 
 @dataclass(frozen=True)

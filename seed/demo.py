@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 
 from core.cvr import is_valid_cvr
+from matching.offers import deck_area
 from store import collections as c
 
 from .generator import consent_events
@@ -221,6 +222,7 @@ def demo_offers(as_of: date) -> list[dict]:
                 "postalCode": "8200",
                 "town": "Aarhus N",
                 "location": _LOCATION_AARHUS_N,
+                "deckArea": deck_area(mode, _LOCATION_AARHUS_N),
                 "slots": slots,
                 "expiresAt": slots[-1]["startsAt"] - timedelta(hours=12),
                 "status": "OPEN",

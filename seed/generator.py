@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.cvr import complete_cvr
+from matching.offers import deck_area
 
 from .taxonomy import Taxonomy
 from .vocab import (
@@ -393,6 +394,9 @@ class Generator:
             "postalCode": company.town.postal_code,
             "town": company.town.name,
             "location": point(company.lat, company.lon),
+            "deckArea": deck_area(
+                "VIDEO" if video else "IN_PERSON", point(company.lat, company.lon)
+            ),
             "slots": slots,
             "expiresAt": slots[-1]["startsAt"] - timedelta(hours=12),
             "status": "OPEN",

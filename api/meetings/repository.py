@@ -12,14 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 
+from matching.offers import deck_area
 from store import collections as c
 from store.indexes import IndexSpec
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.OFFERS, (("companyCvr", 1), ("status", 1)), "offers_company_status"),
     IndexSpec(c.OFFERS, (("status", 1), ("expiresAt", 1)), "offers_status_expiry"),
+    IndexSpec(c.OFFERS, (("status", 1), ("deckArea", 1)), "offers_status_deck_area"),
     IndexSpec(c.OFFERS, (("companyCvr", 1), ("createdAt", -1)), "offers_company_created"),
     IndexSpec(
         c.MEETING_REQUESTS,
@@ -85,9 +87,30 @@ async def offers_of_company(db, cvr: str, statuses: list[str] | None) -> list[di
     return await db[c.OFFERS].find(query).sort([("createdAt", -1), ("_id", -1)]).to_list(500)
 
 
-async def open_offers(db, now: datetime) -> list[dict]:
-    cursor = db[c.OFFERS].find({"status": "OPEN", "expiresAt": {"$gt": now}})
-    return await cursor.to_list()
+async def open_offers(db, now: datetime, areas: list[str] | None = None) -> list[dict]:
+    """Open offers in the given deck areas (all areas with None). Expiry is checked by the
+    caller: on the embedded server a range next to the areas' ``$in`` makes the query read
+    far more (1 s instead of 0.2 s for 2,900 of 20,000 offers)."""
+    query: dict[str, Any] = {"status": "OPEN"}
+    if areas is None:
+        query["expiresAt"] = {"$gt": now}
+    else:
+        query["deckArea"] = {"$in": areas}
+    return await db[c.OFFERS].find(query).to_list()
+
+
+async def fill_missing_deck_areas(db) -> int:
+    """Offers written before deck areas existed get theirs (idempotent; run at start-up)."""
+    missing = db[c.OFFERS].find({"deckArea": {"$exists": False}}, {"mode": 1, "location": 1})
+    updates = [
+        UpdateOne(
+            {"_id": o["_id"]}, {"$set": {"deckArea": deck_area(o.get("mode"), o.get("location"))}}
+        )
+        async for o in missing
+    ]
+    if updates:
+        await db[c.OFFERS].bulk_write(updates, ordered=False)
+    return len(updates)
 
 
 async def book_seat(db, offer_id: str, slot_id: str, capacity: int, session) -> bool:

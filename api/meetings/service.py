@@ -30,7 +30,7 @@ from core.errors import BadUserInput, Conflict, NotFound, RateLimited
 from core.settings import Settings
 from matching.engine import MatchingEngine
 from matching.geo import haversine_km
-from matching.offers import rank_offers, swipe_feedback
+from matching.offers import deck_areas, rank_offers, swipe_feedback
 from matching.ranking import rank_candidates_for_offer
 from notifications import events
 from notifications.events import COPENHAGEN, at_time, by_role
@@ -195,7 +195,7 @@ async def swipe_deck(
     radius = float(citizen.get("preferences", {}).get("radiusKm", 30))
     lon, lat = citizen["location"]["coordinates"]
     offers = []
-    for o in await repository.open_offers(db, now):
+    for o in await repository.open_offers(db, now, deck_areas(lat, lon, radius)):
         if o["_id"] in swiped or o["companyCvr"] in blocked or not is_open(o, now):
             continue
         if o.get("mode") != "VIDEO" and o.get("location"):

@@ -18,6 +18,7 @@ from api.meetings import service as meetings
 from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
 from api.viewer.repository import companies_by_cvr
 from core.errors import Conflict, NotFound
+from matching.offers import deck_area
 
 MODES = ("IN_PERSON", "VIDEO")
 MAX_SLOTS = 50
@@ -96,6 +97,7 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
         "town": data.get("town") or place.town,
         "location": {"type": "Point", "coordinates": [place.lon, place.lat]},
     }
+    fields["deckArea"] = deck_area(mode, fields["location"])
     return fields
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from matching.offers import rank_offers
+from matching.geo import haversine_km
+from matching.offers import ANYWHERE, deck_area, deck_areas, rank_offers
 from matching.ranking import CitizenProfile, HistoryItem
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -87,3 +89,27 @@ def test_own_swipes_steer_the_deck():
     after = {c.offer_id: c.fit for c in rank_offers(steered, OFFERS, NOW, "d", ISCO)}
     assert after["stærk"] < plain["stærk"] and after["nabo"] > plain["nabo"]
     assert after["svag-1"] == plain["svag-1"]
+
+
+def test_deck_areas_cover_every_offer_within_the_radius_and_few_beyond():
+    """Whatever the citizen's place and radius, an in-person offer within the radius lies in one
+    of the areas the deck reads; video offers are read for everyone."""
+    rng = random.Random(7)
+    missed, read_far, far = 0, 0, 0
+    for _ in range(3000):
+        lat, lon = rng.uniform(54.5, 57.8), rng.uniform(8.0, 15.2)
+        olat, olon = rng.uniform(54.5, 57.8), rng.uniform(8.0, 15.2)
+        radius = rng.choice([1, 5, 15, 30, 50, 75, 120])
+        areas = deck_areas(lat, lon, radius)
+        assert areas is not None and ANYWHERE in areas
+        area = deck_area("IN_PERSON", {"type": "Point", "coordinates": [olon, olat]})
+        if haversine_km(lat, lon, olat, olon) <= radius:
+            missed += area not in areas
+        else:
+            far += 1
+            read_far += area in areas
+    assert missed == 0
+    assert read_far < 0.2 * far  # the areas are a coarse cut, not the whole country
+    assert deck_area("VIDEO", None) == ANYWHERE
+    assert deck_area("VIDEO", {"type": "Point", "coordinates": [10.2, 56.15]}) == ANYWHERE
+    assert deck_areas(56.15, 10.2, 500) is None  # the whole country: read every open offer
