@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     meeting_request_expiry_days: int = 14  # pending requests expire after this many days
     housekeeping_interval_s: float = 60.0  # expiry, reminders, index sync in the API; 0 = off
     live_updates_poll_s: float = 2.0  # how often subscriptions look for changes
+    # Each poll re-reads this far back (late commits), and a new subscription starts this far
+    # back, so a change racing the subscription is still sent (api/live.py).
+    live_updates_lookback_s: float = 5.0
 
     # --- job agent and push ------------------------------------------------------------------
     job_agent_interval_s: float = 15.0  # how often new postings are matched; 0 = off

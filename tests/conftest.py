@@ -146,3 +146,19 @@ async def gql(
 
 def error_codes(result: dict) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in result.get("errors") or []]
+
+
+def receive_json_within(ws, seconds: float = 20.0) -> dict:
+    """The next websocket message, or a test failure after ``seconds`` (Starlette's test
+    session would wait for ever, and CI with it)."""
+    import json
+
+    import anyio
+
+    async def receive() -> dict:
+        with anyio.fail_after(seconds):
+            return await ws._send_rx.receive()
+
+    message = ws.portal.call(receive)
+    assert message["type"] == "websocket.send", message
+    return json.loads(message["text"])

@@ -21,7 +21,9 @@ from store.indexes import IndexSpec
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.OFFERS, (("companyCvr", 1), ("status", 1)), "offers_company_status"),
     IndexSpec(c.OFFERS, (("status", 1), ("expiresAt", 1)), "offers_status_expiry"),
-    IndexSpec(c.OFFERS, (("status", 1), ("deckArea", 1)), "offers_status_deck_area"),
+    IndexSpec(
+        c.OFFERS, (("status", 1), ("deckArea", 1), ("expiresAt", 1)), "offers_status_area_expiry"
+    ),
     IndexSpec(c.OFFERS, (("companyCvr", 1), ("createdAt", -1)), "offers_company_created"),
     IndexSpec(
         c.MEETING_REQUESTS,
@@ -88,15 +90,16 @@ async def offers_of_company(db, cvr: str, statuses: list[str] | None) -> list[di
 
 
 async def open_offers(db, now: datetime, areas: list[str] | None = None) -> list[dict]:
-    """Open offers in the given deck areas (all areas with None). Expiry is checked by the
-    caller: on the embedded server a range next to the areas' ``$in`` makes the query read
-    far more (1 s instead of 0.2 s for 2,900 of 20,000 offers)."""
-    query: dict[str, Any] = {"status": "OPEN"}
+    """Open, unexpired offers in the given deck areas (all areas with None). One query per area:
+    each is one index range, where an ``$in`` of areas next to the expiry range makes the
+    embedded server read far more (1 s instead of 0.1 s for 1,300 of 20,000 offers)."""
     if areas is None:
-        query["expiresAt"] = {"$gt": now}
-    else:
-        query["deckArea"] = {"$in": areas}
-    return await db[c.OFFERS].find(query).to_list()
+        return await db[c.OFFERS].find({"status": "OPEN", "expiresAt": {"$gt": now}}).to_list()
+    found: list[dict] = []
+    for area in areas:
+        query = {"status": "OPEN", "deckArea": area, "expiresAt": {"$gt": now}}
+        found += await db[c.OFFERS].find(query).to_list()
+    return found
 
 
 async def fill_missing_deck_areas(db) -> int:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from api.auth.actor import Role
 from api.auth.permissions import IsCitizen, IsCitizenOrEmployer, IsEmployer
+from api.live import Follower
 from api.offers.types import CoffeeMeetingOffer
 from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 from core.errors import BadUserInput
@@ -276,10 +277,11 @@ class MeetingsSubscription:
         field, value = (
             ("companyCvr", actor.cvr) if actor.role is Role.EMPLOYER else ("citizenId", actor.id)
         )
-        since = datetime.now(UTC)
+        follow = Follower(datetime.now(UTC), ctx.settings.live_updates_lookback_s)
         while True:
-            for kind, doc in await repository.changed_since(ctx.db, field, value, since):
-                since = max(since, doc["updatedAt"])
+            for kind, doc in await repository.changed_since(ctx.db, field, value, follow.since()):
+                if not follow.first_time((kind, doc["_id"], doc["updatedAt"]), doc["updatedAt"]):
+                    continue
                 yield MeetingUpdate(
                     kind=UpdateKind(kind),
                     id=strawberry.ID(doc["_id"]),

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from api.auth.permissions import IsAuthenticated, IsCitizen
 from api.inputs import plain
+from api.live import Follower
 from api.pagination import check_first, decode_time_cursor, time_page
 from notifications import inbox
 
@@ -135,9 +136,9 @@ class NotificationsSubscription:
     async def notification_added(self, info: Info) -> AsyncGenerator[Notification, None]:
         ctx = info.context
         actor = ctx.require_actor()
-        since = datetime.now(UTC)
+        follow = Follower(datetime.now(UTC), ctx.settings.live_updates_lookback_s)
         while True:
-            for doc in await inbox.newer_than(ctx.db, actor.id, since):
-                since = max(since, doc["createdAt"])
-                yield Notification.from_doc(doc)
+            for doc in await inbox.newer_than(ctx.db, actor.id, follow.since()):
+                if follow.first_time(doc["_id"], doc["createdAt"]):
+                    yield Notification.from_doc(doc)
             await asyncio.sleep(ctx.settings.live_updates_poll_s)
