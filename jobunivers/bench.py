@@ -172,6 +172,7 @@ def bench_mydata(
     from api.indexes import all_index_specs
     from api.privacy import service as privacy
     from core.settings import get_settings
+    from matching.bench import percentiles
     from seed.generator import SeedSpec
     from seed.run import seed_database
     from seed.taxonomy import load_taxonomy
@@ -201,12 +202,7 @@ def bench_mydata(
                 started = time.perf_counter()
                 await step(actor)
                 times.append((time.perf_counter() - started) * 1000)
-            times.sort()
-            out[name] = {
-                "citizens": len(times),
-                "p50_ms": round(statistics.median(times), 1),
-                "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
-            }
+            out[name] = {"citizens": len(times), **percentiles(times)}
         await store.close()
         return out
 
@@ -230,6 +226,7 @@ def bench_deck(
     from api.indexes import prepare_collections
     from api.meetings import repository
     from core.settings import get_settings
+    from matching.bench import percentiles
     from matching.geo import haversine_km
     from matching.offers import deck_areas
     from seed.generator import SeedSpec
@@ -280,10 +277,8 @@ def bench_deck(
         await store.close()
         out: dict = {"offers": offers, "citizens": len(people)}
         for name, samples in times.items():
-            samples.sort()
             out[name] = {
-                "p50_ms": round(statistics.median(samples), 1),
-                "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
+                **percentiles(samples),
                 "mean_offers_read": round(statistics.mean(read[name])),
             }
         return out
