@@ -19,22 +19,24 @@ console = Console(stderr=True)
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A throw-away embedded database for benchmarks that write (never the real one)."""
-    import socket
     import tempfile
 
-    from store.embedded import EmbeddedDatabase
+    from store.embedded import EmbeddedDatabase, free_port
 
     with tempfile.TemporaryDirectory() as scratch:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        sock.close()
-        server = EmbeddedDatabase(Path(scratch) / "db", port=port, cache_size="256M")
+        server = EmbeddedDatabase(Path(scratch) / "db", port=free_port(), cache_size="256M")
         server.start()
         try:
             yield server.uri
         finally:
             server.stop()
+
+
+def _emit_from_scratch_database(run, as_json: bool) -> None:
+    """Run ``run(uri)`` (a coroutine function) against a scratch database and print its result."""
+    with scratch_database() as uri:
+        result = asyncio.run(run(uri))
+    _emit(result, as_json)
 
 
 def _emit(result: dict, as_json: bool) -> None:
@@ -206,9 +208,7 @@ def bench_mydata(
         await store.close()
         return out
 
-    with scratch_database() as uri:
-        result = asyncio.run(run(uri))
-    _emit(result, as_json)
+    _emit_from_scratch_database(run, as_json)
 
 
 @bench.command("deck")
@@ -283,9 +283,7 @@ def bench_deck(
             }
         return out
 
-    with scratch_database() as uri:
-        result = asyncio.run(run(uri))
-    _emit(result, as_json)
+    _emit_from_scratch_database(run, as_json)
 
 
 @bench.command("alerts")
