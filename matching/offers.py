@@ -7,8 +7,11 @@ distance (video meetings count as near), and freshness.
 
 Fair exposure: the deck is not sorted by fit alone, or the same strong companies would always
 take the top cards. It is a weighted random order (Efraimidis-Spirakis: key = u^(1/w)), with
-weight ``exp(SHARPNESS * fit)`` and ``u`` drawn from a hash of (citizen, day, offer): strong
-offers lead most days, others get their turn, and the order is stable within a day.
+weight ``exp(sharpness * fit)`` and ``u`` drawn from a hash of (citizen, day, offer): strong
+offers lead most days, others get their turn, and the order is stable within a day. The
+sharpness grows with the log of the number of offers in reach: with a fixed sharpness, 50 weak
+offers together outweighed one strong match, and a warehouse worker's deck opened with a
+palaeontologist most days.
 """
 
 from __future__ import annotations
@@ -65,7 +68,10 @@ class DeckWeights:
     feedback: float = 0.15  # the citizen's own earlier swipes on offers in the same ISCO units
     distance_scale_km: float = 15.0
     freshness_days: float = 14.0
-    sharpness: float = 4.0  # how strongly fit beats chance in the daily order
+    sharpness: float = 4.0  # how strongly fit beats chance in the daily order ...
+    # ... plus this per log of the number of offers, so a long tail of weak offers cannot
+    # outweigh a strong one together (with 50 offers in reach: sharpness 11.8).
+    sharpness_per_log_offers: float = 2.0
 
 
 DECK_WEIGHTS = DeckWeights()
@@ -161,10 +167,10 @@ def rank_offers(
             )
         )
     # Weighted random order: sorting by log(u) / w descending is sorting by u^(1/w).
+    sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, len(cards)))
     cards.sort(
         key=lambda card: (
-            math.log(daily_draw(profile.id, day, card.offer_id))
-            / math.exp(weights.sharpness * card.fit)
+            math.log(daily_draw(profile.id, day, card.offer_id)) / math.exp(sharpness * card.fit)
         ),
         reverse=True,
     )

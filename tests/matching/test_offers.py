@@ -55,6 +55,21 @@ def test_strong_offers_lead_most_days_but_not_every_day():
     assert tops["svag-1"] + tops["svag-2"] < tops["stærk"]
 
 
+def test_a_long_tail_of_weak_offers_does_not_bury_the_strong_one():
+    """As in a city deck: one strong match among 60 unrelated offers nearby."""
+    weak = [offer(f"svag-{i}", ("kok", "sælger")[i % 2], km_east=i % 25, age_days=i % 14)
+            for i in range(60)]  # fmt: skip
+    offers = [offer("stærk", "lager"), *weak]
+    tops = Counter()
+    for d in range(200):
+        day = (NOW.date() + timedelta(days=d)).isoformat()
+        cards = rank_offers(PROFILE, offers, NOW, day, ISCO)
+        tops[cards[0].offer_id] += 1
+        assert "stærk" in [c.offer_id for c in cards[:5]]
+    assert 0.5 < tops["stærk"] / 200 < 0.98
+    assert sum(n for oid, n in tops.items() if oid != "stærk") > 0
+
+
 def test_the_order_is_stable_within_a_day_and_differs_between_citizens():
     day = NOW.date().isoformat()
     first = [c.offer_id for c in rank_offers(PROFILE, OFFERS, NOW, day, ISCO)]
