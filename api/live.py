@@ -4,14 +4,15 @@ Polling by time alone loses changes: a change written in the moment before the s
 started, or committed after a later one was already read (its timestamp is taken before the
 commit), falls behind the "since" mark. So each poll re-reads a window of ``lookback`` seconds
 before the newest change seen and skips what it already delivered; a new subscription starts
-that window back too, so a change racing the subscription is sent. Clients get each change at
-least once and at most once per subscription (updates carry id and status, so a repeat across
-subscriptions is harmless).
+that window back too, so a change racing the subscription is sent. ``poll`` pages through by
+time, so a flood (a bulk update stamping hundreds of documents with one instant) neither stalls
+nor skips. Clients get each change at least once and at most once per subscription (updates
+carry id and status, so a repeat across subscriptions is harmless).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, timedelta
 
 
@@ -34,3 +35,24 @@ class Follower:
         self._seen[key] = at
         self.newest = max(self.newest, at)
         return True
+
+
+Fetch = Callable[[datetime, int], Awaitable[list[dict]]]
+
+
+async def poll(follow: Follower, fetch: Fetch, key: Callable[[dict], Hashable], at: str,
+               page: int = 200) -> list[dict]:  # fmt: skip
+    """The changes new to the client, oldest first. ``fetch(since, limit)`` answers documents
+    with ``at`` >= since, oldest first, at most ``limit``. Pages on by time; a full page that
+    all shares one instant (a bulk update) is fetched again with a larger limit, so neither a
+    flood nor a shared timestamp stalls the subscription or skips a change."""
+    since, limit, out = follow.since(), page, []
+    while True:
+        docs = await fetch(since, limit)
+        out += [d for d in docs if follow.first_time(key(d), d[at])]
+        if len(docs) < limit:
+            return out
+        if docs[-1][at] == since:
+            limit *= 2
+        else:
+            since = docs[-1][at]

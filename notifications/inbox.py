@@ -143,6 +143,7 @@ async def mark_all_read(db: AsyncDatabase, user_id: str) -> int:
     return result.modified_count
 
 
-async def newer_than(db: AsyncDatabase, user_id: str, since: datetime) -> list[dict]:
-    cursor = db[c.INBOX].find({"recipientId": user_id, "createdAt": {"$gt": since}})
-    return await cursor.sort("createdAt", 1).limit(100).to_list()
+async def newer_than(db: AsyncDatabase, user_id: str, since: datetime, limit: int) -> list[dict]:
+    """The user's inbox entries created at or after ``since``, oldest first."""
+    cursor = db[c.INBOX].find({"recipientId": user_id, "createdAt": {"$gte": since}})
+    return await cursor.sort("createdAt", 1).limit(limit).to_list()

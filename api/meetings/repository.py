@@ -319,13 +319,16 @@ async def mark_reminded(db, meeting_id: str, kind: str, starts_at: datetime) -> 
 
 
 # --- live updates ---------------------------------------------------------------------------
-async def changed_since(db, field: str, value: str, since: datetime) -> list[tuple[str, dict]]:
-    out: list[tuple[str, dict]] = []
-    for kind, collection in (("REQUEST", c.MEETING_REQUESTS), ("MEETING", c.MEETINGS)):
-        cursor = db[collection].find({field: value, "updatedAt": {"$gt": since}})
-        out += [(kind, d) async for d in cursor.sort("updatedAt", 1).limit(200)]
-    out.sort(key=lambda kd: kd[1]["updatedAt"])
-    return out
+CHANGING = {"REQUEST": c.MEETING_REQUESTS, "MEETING": c.MEETINGS}
+
+
+async def changed_since(
+    db, kind: str, field: str, value: str, since: datetime, limit: int
+) -> list[dict]:
+    """Requests or meetings (``kind``) of a citizen or company changed at or after ``since``,
+    oldest first (live updates page through these)."""
+    cursor = db[CHANGING[kind]].find({field: value, "updatedAt": {"$gte": since}})
+    return await cursor.sort("updatedAt", 1).limit(limit).to_list()
 
 
 async def employer_ids_of_company(db, cvr: str, session=None) -> list[tuple[str, str]]:

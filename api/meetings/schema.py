@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry.types import Info
 
+from api import live
 from api.auth.actor import Role
 from api.auth.permissions import IsCitizen, IsCitizenOrEmployer, IsEmployer
-from api.live import Follower
 from api.offers.types import CoffeeMeetingOffer
 from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 from core.errors import BadUserInput
@@ -277,11 +277,21 @@ class MeetingsSubscription:
         field, value = (
             ("companyCvr", actor.cvr) if actor.role is Role.EMPLOYER else ("citizenId", actor.id)
         )
-        follow = Follower(datetime.now(UTC), ctx.settings.live_updates_lookback_s)
+        start, lookback = datetime.now(UTC), ctx.settings.live_updates_lookback_s
+        follow = {kind: live.Follower(start, lookback) for kind in repository.CHANGING}
         while True:
-            for kind, doc in await repository.changed_since(ctx.db, field, value, follow.since()):
-                if not follow.first_time((kind, doc["_id"], doc["updatedAt"]), doc["updatedAt"]):
-                    continue
+            changes = []
+            for kind in repository.CHANGING:
+                docs = await live.poll(
+                    follow[kind],
+                    lambda since, limit, kind=kind: repository.changed_since(
+                        ctx.db, kind, field, value, since, limit
+                    ),
+                    key=lambda d, kind=kind: (kind, d["_id"], d["updatedAt"]),
+                    at="updatedAt",
+                )
+                changes += [(kind, d) for d in docs]
+            for kind, doc in sorted(changes, key=lambda kd: kd[1]["updatedAt"]):
                 yield MeetingUpdate(
                     kind=UpdateKind(kind),
                     id=strawberry.ID(doc["_id"]),

@@ -3,13 +3,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
+from functools import partial
 
 import strawberry
 from strawberry.types import Info
 
+from api import live
 from api.auth.permissions import IsAuthenticated, IsCitizen
 from api.inputs import plain
-from api.live import Follower
 from api.pagination import check_first, decode_time_cursor, time_page
 from notifications import inbox
 
@@ -136,9 +137,9 @@ class NotificationsSubscription:
     async def notification_added(self, info: Info) -> AsyncGenerator[Notification, None]:
         ctx = info.context
         actor = ctx.require_actor()
-        follow = Follower(datetime.now(UTC), ctx.settings.live_updates_lookback_s)
+        follow = live.Follower(datetime.now(UTC), ctx.settings.live_updates_lookback_s)
         while True:
-            for doc in await inbox.newer_than(ctx.db, actor.id, follow.since()):
-                if follow.first_time(doc["_id"], doc["createdAt"]):
-                    yield Notification.from_doc(doc)
+            fetch = partial(inbox.newer_than, ctx.db, actor.id)
+            for doc in await live.poll(follow, fetch, key=lambda d: d["_id"], at="createdAt"):
+                yield Notification.from_doc(doc)
             await asyncio.sleep(ctx.settings.live_updates_poll_s)
