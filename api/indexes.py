@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from notifications import devices, inbox, jobagent, outbox, preferences
 from store.indexes import IndexSpec, ensure_indexes
+from store.migrations import run_once
 
 from .citizens import repository as citizens
 from .joblog import repository as joblog
@@ -35,7 +36,6 @@ def all_index_specs() -> list[IndexSpec]:
 
 
 async def prepare_collections(db) -> None:
-    """Indexes, then data fixes for documents older than a field (idempotent, cheap when there
-    is nothing to fix)."""
+    """Indexes, then one-off fixes for documents older than a field (each runs once)."""
     await ensure_indexes(db, all_index_specs())
-    await meetings.fill_missing_deck_areas(db)
+    await run_once(db, "offers.deckArea", meetings.fill_missing_deck_areas)

@@ -27,6 +27,7 @@ PUSH_COUNTS = "push_counts"
 JOB_AGENTS = "job_agents"
 AGENT_ALERTS = "agent_alerts"
 LOCKS = "locks"
+MIGRATIONS = "migrations"
 
 
 def all_names() -> list[str]:

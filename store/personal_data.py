@@ -233,6 +233,7 @@ NOT_CITIZEN_DATA: dict[str, str] = {
     c.OFFERS: "Coffee-meeting offers published by companies; slot counts only.",
     c.ANONYMOUS_STATS: "Counts without any link to a person.",
     c.LOCKS: "Which API instance runs the job agent; no personal data.",
+    c.MIGRATIONS: "Which one-off data fixes have run, and when; no personal data.",
 }
 
 

@@ -103,7 +103,7 @@ async def open_offers(db, now: datetime, areas: list[str] | None = None) -> list
 
 
 async def fill_missing_deck_areas(db) -> int:
-    """Offers written before deck areas existed get theirs (idempotent; run at start-up)."""
+    """Offers written before deck areas existed get theirs (idempotent; a one-off migration)."""
     missing = db[c.OFFERS].find({"deckArea": {"$exists": False}}, {"mode": 1, "location": 1})
     updates = [
         UpdateOne(

@@ -145,6 +145,7 @@ async def test_deck_reads_nearby_areas_only_and_loses_nothing_within_the_radius(
             del doc["deckArea"]  # as written by an older version
         world_db.offers.insert_one(doc)
         placed[doc["_id"]] = haversine_km(lat, lon, olat, olon)
+    world_db.migrations.delete_many({})  # the database as it was before the upgrade
     store = Store(_uri(world_db), world_db.name)
     try:
         await prepare_collections(store.db)
