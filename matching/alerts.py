@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .geo import haversine_km_many
-from .ranking import PostingRecord
+from .records import PostingRecord
 
 MIN_SIMILARITY = 0.50  # below this, only an occupation match brings a posting to an agent
 STRONG_SIMILARITY = 0.62

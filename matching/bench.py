@@ -24,7 +24,8 @@ import numpy as np
 
 from .geoindex import GeoIndex
 from .index import EF_CANDIDATES, VectorIndex
-from .ranking import CitizenProfile, HistoryItem, JobRanker, PostingRecord
+from .ranking import JobRanker
+from .records import CitizenProfile, HistoryItem, PostingRecord
 
 DIMENSION = 384
 

@@ -1,8 +1,10 @@
 """The matching engine at run time: loads the taxonomy and the open postings, keeps the FAISS
 index and the title normaliser, builds citizen profiles and answers ranking questions.
 
-It reads MongoDB through the store but knows nothing of HTTP or GraphQL. CPU-heavy work
-(embedding, index builds) runs in worker threads so the event loop keeps serving.
+It is handed the occupation and posting documents (their owning repositories read them); the
+only collection it touches is the profile embeddings, through ``matching.profiles``. It knows
+nothing of HTTP or GraphQL. CPU-heavy work (embedding, index builds) runs in worker threads so
+the event loop keeps serving.
 """
 
 from __future__ import annotations
@@ -10,22 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from bson.binary import Binary
 from pymongo.asynchronous.database import AsyncDatabase
 
-from store import collections as c
-
+from . import profiles
 from .embeddings import Embedder, content_hash
 from .explanations import citizen_terms
 from .geoindex import GeoIndex
 from .index import Manifest, VectorIndex
-from .ranking import CitizenProfile, Filters, HistoryItem, JobRanker, PostingRecord, RankedJob
+from .ranking import JobRanker
+from .records import CitizenProfile, Filters, HistoryItem, PostingRecord, RankedJob
 from .texts import posting_text, profile_text
 from .titles import TitleMatch, TitleNormalizer, taxonomy_entries
 
@@ -65,14 +66,14 @@ class MatchingEngine:
         self.ready = False
 
     # --- loading -----------------------------------------------------------------------------
-    async def load(self, db: AsyncDatabase, now: datetime | None = None) -> LoadReport:
+    async def load(
+        self, *, occupations: Sequence[Mapping], postings: Sequence[Mapping]
+    ) -> LoadReport:
+        """(Re)build from the taxonomy's occupations (id, labelDa, labelEn, altLabelsDa,
+        iscoCode) and the open postings (without their stored embedding), as their
+        repositories read them for matching."""
         started = time.perf_counter()
         report = LoadReport()
-        occupations = (
-            await db[c.OCCUPATIONS]
-            .find({}, {"labelDa": 1, "labelEn": 1, "altLabelsDa": 1, "iscoCode": 1})
-            .to_list()
-        )
         self.occupation_labels.clear()
         self.occupation_labels.update({o["_id"]: (o["labelDa"], o["labelEn"]) for o in occupations})
         self.occupation_isco = {o["_id"]: o["iscoCode"] for o in occupations}
@@ -85,25 +86,14 @@ class MatchingEngine:
         )
         report.timings["titles"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        now = now or datetime.now(UTC)
-        docs = (
-            await db[c.POSTINGS]
-            .find(
-                {"status": "OPEN", "deadline": {"$gte": now}},
-                {"embedding": 0},
-            )
-            .to_list()
-        )
-        report.timings["read_postings"] = time.perf_counter() - t
-        records = {d["_id"]: PostingRecord.from_doc(d) for d in docs}
-        texts = {d["_id"]: self.posting_text(d) for d in docs}
+        records = {d["_id"]: PostingRecord.from_doc(d) for d in postings}
+        texts = {d["_id"]: self.posting_text(d) for d in postings}
         hashes = {pid: content_hash(self.embedder.model_id, text) for pid, text in texts.items()}
-        kind = "geo-hnsw" if len(docs) > self.config.hnsw_threshold else "geo-flat"
+        kind = "geo-hnsw" if len(postings) > self.config.hnsw_threshold else "geo-flat"
         manifest = Manifest(
             self.embedder.model_id,
             self.embedder.dimension,
-            len(docs),
+            len(postings),
             Manifest.checksum_of(hashes.items()),
             kind,
         )
@@ -213,16 +203,14 @@ class MatchingEngine:
             feedback=feedback or {},
             locale=locale,
         )
+        # A read never writes: opted out, no embedding is used (the opt-out and erasure remove
+        # the stored one); opted in, the stored one or one embedded in memory.
         if citizen.get("consents", {}).get("profiling", True):
-            profile.vector = await self.profile_vector(db, citizen["_id"], cv, wanted_ids)
-        else:
-            # Opted out: no profile embedding is kept anywhere.
-            await self.forget_profile(db, citizen["_id"])
+            profile.vector = await self._current_profile_vector(db, citizen["_id"], cv, wanted_ids)
         return profile
 
-    async def profile_vector(
-        self, db: AsyncDatabase, citizen_id: str, cv: Mapping, wanted_ids: list[str]
-    ) -> np.ndarray:
+    def _profile_text(self, cv: Mapping, wanted_ids: list[str]) -> tuple[str, str]:
+        """The profile text and its content hash."""
         text = profile_text(
             cv,
             [self.occupation_labels[o][0] for o in wanted_ids],
@@ -232,25 +220,58 @@ class MatchingEngine:
                 if j.get("occupationId") in self.occupation_labels
             ],
         )
-        chash = content_hash(self.embedder.model_id, text)
-        stored = await db[c.PROFILE_VECTORS].find_one({"_id": citizen_id})
-        if stored and stored.get("hash") == chash:
-            return np.frombuffer(stored["v"], dtype=np.float32)
+        return text, content_hash(self.embedder.model_id, text)
+
+    async def _embed_profile(self, text: str) -> np.ndarray:
         # Not through the shared disk cache: a profile vector is personal data and lives only
         # in its own document, which erasure and opting out remove.
-        vector = (await asyncio.to_thread(self.embedder.encode_uncached, [text]))[0]
-        await db[c.PROFILE_VECTORS].replace_one(
-            {"_id": citizen_id},
-            {
-                "_id": citizen_id,
-                "hash": chash,
-                "model": self.embedder.model_id,
-                "v": Binary(vector.astype(np.float32).tobytes()),
-                "updatedAt": datetime.now(UTC),
-            },
-            upsert=True,
-        )
+        return (await asyncio.to_thread(self.embedder.encode_uncached, [text]))[0]
+
+    async def _current_profile_vector(
+        self, db: AsyncDatabase, citizen_id: str, cv: Mapping, wanted_ids: list[str]
+    ) -> np.ndarray:
+        """For reading (suggestions, the deck, the job agent): the stored vector when it is of
+        the current profile text, else one embedded in memory and not stored. Never writes."""
+        text, chash = self._profile_text(cv, wanted_ids)
+        stored = await profiles.stored_vector(db, citizen_id, chash)
+        if stored is not None:
+            return stored
+        return await self._embed_profile(text)
+
+    async def profile_vector(
+        self, db: AsyncDatabase, citizen_id: str, cv: Mapping, wanted_ids: list[str]
+    ) -> np.ndarray:
+        """For writing, when the CV or job wishes changed: embeds the profile and stores the
+        vector unless the stored one is already of the current profile text."""
+        text, chash = self._profile_text(cv, wanted_ids)
+        stored = await profiles.stored_vector(db, citizen_id, chash)
+        if stored is not None:
+            return stored
+        vector = await self._embed_profile(text)
+        await profiles.save_vector(db, citizen_id, chash, self.embedder.model_id, vector)
         return vector
+
+    async def store_profile_vectors(
+        self, db: AsyncDatabase, citizens: list[tuple[Mapping, Mapping | None]]
+    ) -> int:
+        """For writing in bulk (seeded citizens, who never saved a CV through the app): the
+        profile vectors of the citizens with profiling on whose stored vector is missing or
+        stale, embedded in batches. Returns how many were stored."""
+        todo = []
+        for citizen, cv in citizens:
+            if not citizen.get("consents", {}).get("profiling", True):
+                continue
+            prefs = citizen.get("preferences", {})
+            wanted = [o for o in prefs.get("occupationIds", []) if o in self.occupation_isco]
+            todo.append((citizen["_id"], *self._profile_text(cv or {}, wanted)))
+        current = await profiles.stored_hashes(db, [cid for cid, _, _ in todo])
+        todo = [t for t in todo if current.get(t[0]) != t[2]]
+        if not todo:
+            return 0
+        vectors = await asyncio.to_thread(self.embedder.encode_uncached, [t for _, t, _ in todo])
+        items = [(cid, chash, v) for (cid, _, chash), v in zip(todo, vectors, strict=True)]
+        await profiles.save_vectors(db, items, self.embedder.model_id)
+        return len(items)
 
     async def offer_vectors(self, offers: list[Mapping]) -> dict[str, np.ndarray]:
         """Embeddings of coffee-meeting offers (title, pitch, target occupations), through the
@@ -265,7 +286,7 @@ class MatchingEngine:
 
     async def forget_profile(self, db: AsyncDatabase, citizen_id: str, session=None) -> None:
         """Drop the citizen's profile embedding (profiling turned off, or account erased)."""
-        await db[c.PROFILE_VECTORS].delete_one({"_id": citizen_id}, session=session)
+        await profiles.delete_vector(db, citizen_id, session=session)
 
     # --- questions ---------------------------------------------------------------------------
     def recommend(

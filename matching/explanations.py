@@ -7,11 +7,8 @@ registered under, and the posting's requirements the citizen meets and does not 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .ranking import CitizenProfile, PostingRecord, RankedJob
+from .records import CitizenProfile, Explanation, PostingRecord, RankedJob
 
 # A requirement counts as met when the citizen's skills, courses or licences contain one of
 # these stems (lower case).
@@ -28,17 +25,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cnc": ("cnc",),
     "forflytning": ("forflytning",),
 }
-
-
-@dataclass
-class Explanation:
-    summary: str
-    reasons: list[str] = field(default_factory=list)
-    matched_cv_items: list[str] = field(default_factory=list)
-    occupation_label: str | None = None
-    requirements_met: list[str] = field(default_factory=list)
-    requirements_missing: list[str] = field(default_factory=list)
-    broadened_reason: str | None = None
 
 
 def citizen_terms(skills: list[str], courses: list[str], licences: list[str]) -> set[str]:

@@ -12,21 +12,24 @@ offers lead most days, others get their turn, and the order is stable within a d
 sharpness grows with the log of the number of offers in reach: with a fixed sharpness, 50 weak
 offers together outweighed one strong match, and a warehouse worker's deck opened with a
 palaeontologist most days.
+
+The employer's side of the same offers is here too: an offer's meeting requests ranked by the
+requesting citizens' fit (``rank_candidates_for_offer``, on the job-ranking weights).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from .geo import EARTH_RADIUS_KM, haversine_km
+from .geo import EARTH_RADIUS_KM, haversine_km, haversine_km_many
 from .geoindex import CELL_LAT, CELL_LON, cell_of, cell_within
-from .ranking import CitizenProfile
+from .records import WEIGHTS, CitizenProfile, Weights
 
 # Deck areas: an in-person offer lies in one geographic cell (the postings' cells, about
 # 55 x 60 km); a video offer is for anyone. A citizen's deck reads only the areas within their
@@ -197,6 +200,45 @@ def _reason(
     else:
         where = _t(locale, f"{km:.0f} km fra dig", f"{km:.0f} km from you")
     return f"{first} ({where})."
+
+
+# --- the employer's side: an offer's meeting requests, by fit ------------------------------
+def rank_candidates_for_offer(
+    offer_vector: np.ndarray,
+    offer_occupations: Mapping[str, str],
+    offer_lat: float,
+    offer_lon: float,
+    candidates: Iterable[tuple[str, np.ndarray | None, Mapping[str, str], float, float]],
+    weights: Weights = WEIGHTS,
+) -> list[tuple[str, float]]:
+    """Reverse ranking for employers: the citizens who asked for a meeting, by fit.
+
+    ``candidates`` holds (citizen id, profile vector or None, occupations id -> ISCO unit,
+    lat, lon). Citizens without a profile vector (profiling off) are ranked on occupation
+    and distance only, never dropped.
+    """
+    scored = []
+    for cid, vector, occupations, lat, lon in candidates:
+        sim = float(np.dot(offer_vector, vector)) if vector is not None else 0.0
+        relation = 0.0
+        for oid, unit in occupations.items():
+            if oid in offer_occupations:
+                relation = 1.0
+                break
+            for target_unit in offer_occupations.values():
+                if unit == target_unit:
+                    relation = max(relation, 0.6)
+                elif unit[:3] == target_unit[:3]:
+                    relation = max(relation, 0.3)
+        km = float(haversine_km_many(offer_lat, offer_lon, np.array([lat]), np.array([lon]))[0])
+        score = (
+            weights.semantic * max(sim, 0.0)
+            + weights.occupation * relation
+            + weights.distance * math.exp(-km / weights.distance_scale_km)
+        )
+        scored.append((cid, score))
+    scored.sort(key=lambda cs: (-cs[1], cs[0]))
+    return scored
 
 
 SWIPE_YES = 0.2  # per YES on an offer in the unit group

@@ -20,115 +20,18 @@ matches were posted in the last seven days, after the full matches, flagged with
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from .explanations import Explanation, explain, explain_filter_only
+from .explanations import explain, explain_filter_only
 from .geo import haversine_km_many
 from .geoindex import GeoIndex
 
-
-@dataclass(frozen=True)
-class Weights:
-    semantic: float = 0.50
-    occupation: float = 0.25
-    distance: float = 0.10
-    freshness: float = 0.10
-    feedback: float = 0.05
-    distance_scale_km: float = 25.0
-    freshness_half_life_days: float = 10.0
-    full_match_relation: float = 0.6
-    full_match_semantic: float = 0.55
-    related_semantic: float = 0.40
-    broaden_below_per_week: int = 5
-
-
-WEIGHTS = Weights()
-
-
-@dataclass(frozen=True, slots=True)
-class PostingRecord:
-    """What ranking and explanations need of a posting, kept in memory for speed."""
-
-    id: str
-    title: str
-    occupation_id: str
-    isco: str
-    lat: float
-    lon: float
-    hours: str
-    deadline: datetime
-    posted_at: datetime
-    company_cvr: str
-    company_name: str
-    town: str
-    requirements: tuple[tuple[str, bool], ...]
-
-    @classmethod
-    def from_doc(cls, d: Mapping) -> PostingRecord:
-        lon, lat = d["location"]["coordinates"]
-        return cls(
-            id=d["_id"],
-            title=d["title"],
-            occupation_id=d["occupationId"],
-            isco=d["iscoCode"],
-            lat=lat,
-            lon=lon,
-            hours=d.get("hours", "FULL_TIME"),
-            deadline=d["deadline"],
-            posted_at=d["postedAt"],
-            company_cvr=d["companyCvr"],
-            company_name=d.get("companyName", ""),
-            town=d.get("town", ""),
-            requirements=tuple(
-                (r["skill"], bool(r["required"])) for r in d.get("requirements", [])
-            ),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
-    occupation_id: str | None
-    isco: str | None
-    title: str
-    employer: str | None
-
-
-@dataclass
-class CitizenProfile:
-    id: str
-    lat: float
-    lon: float
-    radius_km: float
-    hours: str = "ANY"  # FULL_TIME, PART_TIME or ANY
-    vector: np.ndarray | None = None  # None: profiling is off
-    wanted: dict[str, str] = field(default_factory=dict)  # occupation id -> ISCO unit code
-    wanted_labels: dict[str, str] = field(default_factory=dict)  # occupation id -> label
-    history: list[HistoryItem] = field(default_factory=list)
-    terms: set[str] = field(default_factory=set)  # skills, courses, licences (lower case)
-    excluded: set[str] = field(default_factory=set)  # applied to or rejected postings
-    feedback: dict[str, float] = field(default_factory=dict)  # ISCO unit -> [-1, 1]
-    locale: str = "da"
-
-
-@dataclass
-class RankedJob:
-    posting: PostingRecord
-    score: float
-    broadened: bool
-    broadened_reason: str | None
-    explanation: Explanation
-    components: dict[str, float]
-
-
-@dataclass
-class Filters:
-    radius_km: float | None = None  # overrides the profile's radius
-    hours: str | None = None
-    search: str | None = None  # words that must all appear in the title or company
+# PostingRecord lives in matching.records; notifications.jobagent.matcher and
+# api.notifications.types still import it from here until their import lines move.
+from .records import WEIGHTS, CitizenProfile, Filters, PostingRecord, RankedJob, Weights
 
 
 def occupation_relation(posting: PostingRecord, occupations: Mapping[str, str]) -> float:
@@ -296,41 +199,3 @@ class JobRanker:
             )
             for p, d in inside[:limit]
         ]
-
-
-def rank_candidates_for_offer(
-    offer_vector: np.ndarray,
-    offer_occupations: Mapping[str, str],
-    offer_lat: float,
-    offer_lon: float,
-    candidates: Iterable[tuple[str, np.ndarray | None, Mapping[str, str], float, float]],
-    weights: Weights = WEIGHTS,
-) -> list[tuple[str, float]]:
-    """Reverse ranking for employers: the citizens who asked for a meeting, by fit.
-
-    ``candidates`` holds (citizen id, profile vector or None, occupations id -> ISCO unit,
-    lat, lon). Citizens without a profile vector (profiling off) are ranked on occupation
-    and distance only, never dropped.
-    """
-    scored = []
-    for cid, vector, occupations, lat, lon in candidates:
-        sim = float(np.dot(offer_vector, vector)) if vector is not None else 0.0
-        relation = 0.0
-        for oid, unit in occupations.items():
-            if oid in offer_occupations:
-                relation = 1.0
-                break
-            for target_unit in offer_occupations.values():
-                if unit == target_unit:
-                    relation = max(relation, 0.6)
-                elif unit[:3] == target_unit[:3]:
-                    relation = max(relation, 0.3)
-        km = float(haversine_km_many(offer_lat, offer_lon, np.array([lat]), np.array([lon]))[0])
-        score = (
-            weights.semantic * max(sim, 0.0)
-            + weights.occupation * relation
-            + weights.distance * math.exp(-km / weights.distance_scale_km)
-        )
-        scored.append((cid, score))
-    scored.sort(key=lambda cs: (-cs[1], cs[0]))
-    return scored

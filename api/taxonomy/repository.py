@@ -55,3 +55,10 @@ async def existing_occupation_ids(db: AsyncDatabase, ids: Sequence[str]) -> set[
         return set()
     cursor = db[c.OCCUPATIONS].find({"_id": {"$in": list(set(ids))}}, {"_id": 1})
     return {d["_id"] async for d in cursor}
+
+
+async def occupations_for_matching(db: AsyncDatabase) -> list[dict]:
+    """Every occupation with what the matching engine loads: labels, Danish alternative labels
+    (title normalisation) and ISCO unit code."""
+    fields = {"labelDa": 1, "labelEn": 1, "altLabelsDa": 1, "iscoCode": 1}
+    return await db[c.OCCUPATIONS].find({}, fields).to_list()

@@ -1,4 +1,5 @@
-"""The swipe deck's order: fit leads, a daily weighted shuffle shares the top."""
+"""The swipe deck's order: fit leads, a daily weighted shuffle shares the top; and the
+employer's side, an offer's requests by fit."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from matching.geo import haversine_km
-from matching.offers import ANYWHERE, deck_area, deck_areas, rank_offers
-from matching.ranking import CitizenProfile, HistoryItem
+from matching.offers import (
+    ANYWHERE,
+    deck_area,
+    deck_areas,
+    rank_candidates_for_offer,
+    rank_offers,
+)
+from matching.records import CitizenProfile, HistoryItem
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 ISCO = {"lager": "9333", "truck": "8344", "kok": "5120", "sælger": "5223"}
@@ -128,3 +137,31 @@ def test_deck_areas_cover_every_offer_within_the_radius_and_few_beyond():
     assert deck_area("VIDEO", None) == ANYWHERE
     assert deck_area("VIDEO", {"type": "Point", "coordinates": [10.2, 56.15]}) == ANYWHERE
     assert deck_areas(56.15, 10.2, 500) is None  # the whole country: read every open offer
+
+
+def _unit(*hot: int, dim: int = 8) -> np.ndarray:
+    v = np.zeros(dim, dtype=np.float32)
+    v[list(hot)] = 1
+    return v / np.linalg.norm(v)
+
+
+AARHUS = (56.157, 10.211)
+KOLDING = (55.490, 9.472)  # about 100 km from Aarhus
+
+
+def test_reverse_ranking_for_an_offer():
+    offer_vector = _unit(0, 1)
+    ranked = rank_candidates_for_offer(
+        offer_vector,
+        {"occ-lager": "9333"},
+        *AARHUS,
+        [
+            ("same-job-far", _unit(0, 1), {"occ-lager": "9333"}, *KOLDING),
+            ("same-job-near", _unit(0, 1), {"occ-lager": "9333"}, *AARHUS),
+            ("other-field", _unit(6), {"occ-kok": "5120"}, *AARHUS),
+            ("no-profiling", None, {"occ-lager": "9333"}, *AARHUS),
+        ],
+    )
+    order = [cid for cid, _ in ranked]
+    assert order[0] == "same-job-near" and order[-1] == "other-field"
+    assert "no-profiling" in order  # never dropped, ranked without an embedding

@@ -1,5 +1,5 @@
 """Ranking rules on hand-made postings and vectors (no model needed): filters, the blend,
-broadening, opt-out, explanations, reverse ranking."""
+broadening, opt-out, explanations."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ import numpy as np
 
 from matching.explanations import requirement_met
 from matching.geoindex import GeoIndex
-from matching.ranking import (
-    CitizenProfile,
-    Filters,
-    HistoryItem,
-    JobRanker,
-    PostingRecord,
-    rank_candidates_for_offer,
-)
+from matching.ranking import JobRanker
+from matching.records import CitizenProfile, Filters, HistoryItem, PostingRecord
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 AARHUS = (56.157, 10.211)
@@ -196,21 +190,3 @@ def test_requirement_synonyms():
     assert requirement_met("kørekort C", terms)
     assert requirement_met("hygiejne", terms)
     assert not requirement_met("svejsning", terms)
-
-
-def test_reverse_ranking_for_an_offer():
-    offer = vec(0, 1)
-    ranked = rank_candidates_for_offer(
-        offer,
-        {"occ-lager": "9333"},
-        *AARHUS,
-        [
-            ("same-job-far", vec(0, 1), {"occ-lager": "9333"}, *KOLDING),
-            ("same-job-near", vec(0, 1), {"occ-lager": "9333"}, *AARHUS),
-            ("other-field", vec(6), {"occ-kok": "5120"}, *AARHUS),
-            ("no-profiling", None, {"occ-lager": "9333"}, *AARHUS),
-        ],
-    )
-    order = [cid for cid, _ in ranked]
-    assert order[0] == "same-job-near" and order[-1] == "other-field"
-    assert "no-profiling" in order  # never dropped, ranked without an embedding

@@ -12,9 +12,11 @@ import pytest
 from pymongo import MongoClient
 
 from api.indexes import all_index_specs
+from api.jobs.repository import open_postings_for_matching
+from api.taxonomy.repository import occupations_for_matching
 from core.settings import Settings
 from matching.embeddings import Embedder
-from matching.engine import EngineConfig, MatchingEngine
+from matching.engine import EngineConfig, LoadReport, MatchingEngine
 from seed.generator import SeedSpec
 from seed.run import seed_database
 from seed.taxonomy import Taxonomy, load_taxonomy
@@ -29,6 +31,14 @@ def taxonomy_slice() -> Taxonomy:
     occupations = [o for o in full.occupations if o["iscoCode"][:2] in GROUPS]
     groups = [g for g in full.isco_groups if g["_id"][:1] in {x[0] for x in GROUPS}]
     return Taxonomy(occupations=occupations, isco_groups=groups)
+
+
+async def load_engine(engine: MatchingEngine, db) -> LoadReport:
+    """Load the engine as the app does: the documents read through their own repositories."""
+    return await engine.load(
+        occupations=await occupations_for_matching(db),
+        postings=await open_postings_for_matching(db, datetime.now(UTC)),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +59,7 @@ def matching_world(db_server, embedder, tmp_path_factory):
         await ensure_indexes(store.db, all_index_specs())
         await seed_database(store.db, taxonomy_slice(), spec)
         engine = MatchingEngine(embedder, EngineConfig(index_dir=index_dir))
-        report = await engine.load(store.db)
+        report = await load_engine(engine, store.db)
         await store.close()
         return engine, report
 
