@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from pymongo.monitoring import CommandListener
@@ -24,12 +25,15 @@ from store.client import Store
 from . import health
 from .auth.verifier import TokenVerifier, build_verifier
 from .context import Context, authenticate, bearer_token, locale_from_header
+from .directory import DIRECTORY
 from .housekeeping import run_forever
 from .indexes import prepare_collections
+from .jobs import repository as jobs_repository
 from .loaders import Loaders
 from .persisted import PersistedQueries
 from .router import JobuniversGraphQLRouter
 from .schema import build_schema
+from .taxonomy import repository as taxonomy_repository
 
 access_log = logging.getLogger("api.access")
 
@@ -79,7 +83,12 @@ async def _load_engine(engine: MatchingEngine, store: Store) -> None:
     delay = 1.0
     while True:
         try:
-            await engine.load(store.db)
+            await engine.load(
+                occupations=await taxonomy_repository.occupations_for_matching(store.db),
+                postings=await jobs_repository.open_postings_for_matching(
+                    store.db, datetime.now(UTC)
+                ),
+            )
             return
         except asyncio.CancelledError:
             raise
@@ -133,7 +142,11 @@ def create_app(
             if settings.job_agent_interval_s > 0:
                 agent = asyncio.create_task(
                     jobagent.run_forever(
-                        store.db, matching, new_request_id(), settings.job_agent_interval_s
+                        store.db,
+                        matching,
+                        DIRECTORY,
+                        new_request_id(),
+                        settings.job_agent_interval_s,
                     )
                 )
             yield

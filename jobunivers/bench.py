@@ -52,23 +52,28 @@ def _emit(result: dict, as_json: bool) -> None:
 async def _quality(settings, eval_path: Path, limit: int) -> dict:
     from datetime import UTC, datetime
 
+    from api.citizens.repository import get_citizen, primary_cv
+    from api.jobs.repository import open_postings_for_matching
+    from api.taxonomy.repository import occupations_for_matching
     from matching.bench import ndcg_at, recall_at
     from matching.engine import build_engine
-    from store import collections as c
     from store.client import Store
 
     labels = json.loads(await asyncio.to_thread(eval_path.read_text))["citizens"][:limit]
     engine = build_engine(settings)
     store = Store(settings.effective_mongodb_uri, settings.database_name)
     try:
-        report = await engine.load(store.db)
         now = datetime.now(UTC)
+        report = await engine.load(
+            occupations=await occupations_for_matching(store.db),
+            postings=await open_postings_for_matching(store.db, now),
+        )
         ndcgs, recalls = [], []
         for entry in labels:
-            citizen = await store.db[c.CITIZENS].find_one({"_id": entry["citizenId"]})
+            citizen = await get_citizen(store.db, entry["citizenId"])
             if citizen is None:
                 continue
-            cv = await store.db[c.CVS].find_one({"citizenId": citizen["_id"], "primary": True})
+            cv = await primary_cv(store.db, citizen["_id"])
             profile = await engine.citizen_profile(store.db, citizen, cv)
             ranked = [j.posting.id for j in engine.recommend(profile, now, 20)]
             grades = {k: int(v) for k, v in entry["relevant"].items() if k in engine.records}
@@ -316,7 +321,7 @@ def _bench_agent_matching(n_agents: int, n_postings: int) -> dict:
 
     from core.places import TOWNS
     from matching.alerts import AgentIndex, AgentRecord
-    from matching.ranking import PostingRecord
+    from matching.records import PostingRecord
 
     rng = np.random.default_rng(7)
     dim = 384
@@ -374,13 +379,14 @@ def _bench_outbox(n: int) -> dict:
     import time
     from datetime import UTC, datetime, timedelta
 
+    from api.citizens import repository as citizens
+    from api.directory import AccountsDirectory
     from api.indexes import all_index_specs
     from notifications import devices
     from notifications.fake_fcm import FakeFcmProcess, firebase_test_app
     from notifications.inbox import Text, notify
     from notifications.transports import FcmTransport
     from notifications.worker import drain_once
-    from store import collections as c
     from store.client import Store
     from store.indexes import ensure_indexes
 
@@ -390,7 +396,7 @@ def _bench_outbox(n: int) -> dict:
         await ensure_indexes(db, all_index_specs())
         noon = datetime(2026, 11, 24, 11, tzinfo=UTC)  # outside quiet hours
         users = [f"u{i}" for i in range(n)]
-        await db[c.CITIZENS].insert_many([{"_id": u, "consents": {}} for u in users])
+        await citizens.insert_citizens(db, [{"_id": u, "consents": {}} for u in users])
         for u in users:
             await devices.register(db, user_id=u, role="citizen", token=f"ok-{u}",
                                    platform="ANDROID", app_version="1", locale="da", now=noon)  # fmt: skip
@@ -400,7 +406,9 @@ def _bench_outbox(n: int) -> dict:
                          route="/meetings/x", payload_type="meeting-update", now=noon)  # fmt: skip
         transport = FcmTransport(firebase_test_app(fake.url, http2_prior_knowledge=True))
         started = time.perf_counter()
-        report = await drain_once(db, transport, "bench", timedelta(seconds=60), now=noon)
+        report = await drain_once(
+            db, transport, AccountsDirectory(), "bench", timedelta(seconds=60), now=noon
+        )
         seconds = time.perf_counter() - started
         await store.close()
         return {

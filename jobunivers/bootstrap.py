@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.directory import DIRECTORY
 from api.indexes import prepare_collections
+from api.jobs.repository import open_postings_for_matching
+from api.taxonomy.repository import occupations_for_matching
 from core.settings import Settings
 from matching.engine import build_engine
 from notifications.jobagent import ensure_agents_for_all
@@ -66,9 +70,16 @@ async def prepare_database(
                 else nullcontext()
             )
             with status:
-                loaded = await engine.load(store.db)
+                loaded = await engine.load(
+                    occupations=await occupations_for_matching(store.db),
+                    postings=await open_postings_for_matching(store.db, datetime.now(UTC)),
+                )
             report.counts["indexed_postings"] = loaded.postings
-            report.counts["job_agents"] = await ensure_agents_for_all(store.db, engine)
+            report.counts["job_agents"] = await ensure_agents_for_all(store.db, engine, DIRECTORY)
+            # Seeded citizens never saved a CV through the app, which is when a profile is
+            # embedded; embed theirs now, so reading their suggestions never has to.
+            seeded = await DIRECTORY.citizens_with_cv(store.db, skip=set())
+            report.counts["profile_vectors"] = await engine.store_profile_vectors(store.db, seeded)
             report.seconds += loaded.seconds
         return report
     finally:

@@ -72,6 +72,7 @@ def serve(
 @cli.command()
 def worker() -> None:
     """Run the push worker until SIGINT/SIGTERM."""
+    from api.directory import AccountsDirectory
     from notifications.transports import FcmTransport, LocalTransport
     from notifications.worker import run_worker
     from store.client import Store
@@ -92,7 +93,11 @@ def worker() -> None:
         store = Store(settings.effective_mongodb_uri, settings.database_name)
         try:
             await run_worker(
-                store.db, transport, stop, poll_interval_s=settings.worker_poll_interval_s
+                store.db,
+                transport,
+                AccountsDirectory(),
+                stop,
+                poll_interval_s=settings.worker_poll_interval_s,
             )
         finally:
             await store.close()

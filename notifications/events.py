@@ -8,6 +8,7 @@ idempotency key, so repeating it (a retried transaction, two API instances) noti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from store import collections as c
-
+from .directory import Directory, Recipient
 from .inbox import Text, notify
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -132,46 +132,41 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-async def _citizen_locale(db: AsyncDatabase, citizen_id: str, session: Any) -> str | None:
-    doc = await db[c.CITIZENS].find_one({"_id": citizen_id}, {"locale": 1}, session=session)
-    return (doc.get("locale") or "da") if doc else None
-
-
-async def _employers(db: AsyncDatabase, cvr: str, session: Any) -> list[tuple[str, str]]:
-    cursor = db[c.EMPLOYERS].find({"cvr": cvr}, {"locale": 1}, session=session)
-    return [(d["_id"], d.get("locale") or "da") async for d in cursor]
-
-
-async def _send(
+async def send(
     db: AsyncDatabase,
     kind: str,
-    recipient: tuple[str, str, str],  # id, role, locale
+    recipients: Iterable[Recipient],
     key: str,
     route: str,
     values: dict,
-    session: Any,
-    now: datetime | None,
-) -> bool:
+    *,
+    session: Any = None,
+    now: datetime | None = None,
+) -> int:
+    """The event ``kind`` to each recipient, in their language; how many were new."""
     template = TEMPLATES[kind]
-    recipient_id, role, locale = recipient
-    return await notify(
-        db,
-        recipient_id=recipient_id,
-        recipient_role=role,
-        category=template.category,
-        key=key,
-        text=template.text(locale, **values),
-        locale=locale,
-        route=route,
-        payload_type=template.payload_type,
-        critical=template.critical,
-        session=session,
-        now=now,
-    )
+    sent = 0
+    for r in recipients:
+        sent += await notify(
+            db,
+            recipient_id=r.id,
+            recipient_role=r.role,
+            category=template.category,
+            key=key,
+            text=template.text(r.locale, **values),
+            locale=r.locale,
+            route=route,
+            payload_type=template.payload_type,
+            critical=template.critical,
+            session=session,
+            now=now,
+        )
+    return sent
 
 
 async def to_citizen(
     db: AsyncDatabase,
+    directory: Directory,
     kind: str,
     citizen_id: str,
     key: str,
@@ -181,15 +176,17 @@ async def to_citizen(
     session: Any = None,
     now: datetime | None = None,
 ) -> bool:
-    locale = await _citizen_locale(db, citizen_id, session)
-    if locale is None:  # the account is gone
+    """The event to one citizen; nothing when the account is gone."""
+    locales = await directory.citizen_locales(db, [citizen_id], session=session)
+    if citizen_id not in locales:
         return False
-    recipient = (citizen_id, "citizen", locale)
-    return await _send(db, kind, recipient, key, route, values, session, now)
+    recipient = Recipient(citizen_id, "citizen", locales[citizen_id])
+    return bool(await send(db, kind, [recipient], key, route, values, session=session, now=now))
 
 
 async def to_company(
     db: AsyncDatabase,
+    directory: Directory,
     kind: str,
     cvr: str,
     key: str,
@@ -199,11 +196,9 @@ async def to_company(
     session: Any = None,
     now: datetime | None = None,
 ) -> int:
-    sent = 0
-    for employer_id, locale in await _employers(db, cvr, session):
-        recipient = (employer_id, "employer", locale)
-        sent += await _send(db, kind, recipient, key, route, values, session, now)
-    return sent
+    """The event to each employer user of the company."""
+    recipients = await directory.company_recipients(db, cvr, session=session)
+    return await send(db, kind, recipients, key, route, values, session=session, now=now)
 
 
 def at_time(at: datetime):
@@ -219,17 +214,3 @@ def by_role(role: str):
     }
     da, en = names[role]
     return lambda locale: en if locale == "en" else da
-
-
-async def retract(db: AsyncDatabase, key: str, *, session: Any = None) -> int:
-    """Take back a notification whose cause was undone: it leaves the inboxes, and pushes not
-    yet sent are dropped (one already delivered cannot be recalled)."""
-    cursor = db[c.INBOX].find({"key": key}, {"_id": 1}, session=session)
-    ids = [d["_id"] async for d in cursor]
-    if not ids:
-        return 0
-    await db[c.INBOX].delete_many({"_id": {"$in": ids}}, session=session)
-    await db[c.OUTBOX].delete_many(
-        {"_id": {"$in": ids}, "status": {"$in": ["pending", "sending"]}}, session=session
-    )
-    return len(ids)

@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from store import collections as c
 from store.indexes import IndexSpec
 
-from .outbox import PENDING
+from . import outbox
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.INBOX, (("recipientId", 1), ("createdAt", -1)), "inbox_recipient_created"),
@@ -87,10 +87,10 @@ async def notify(
         )
     except DuplicateKeyError:
         return False
-    await db[c.OUTBOX].insert_one(
+    await outbox.enqueue(
+        db,
         {
             "_id": entry_id,
-            "idempotencyKey": f"{recipient_id}:{key}",
             "inboxId": entry_id,
             "recipientId": recipient_id,
             "recipientRole": recipient_role,
@@ -102,11 +102,9 @@ async def notify(
             "body": body,
             "route": route,
             "locale": locale,
-            "status": PENDING,
-            "dueAt": due_at or now,
-            "createdAt": now,
-            "attempts": 0,
         },
+        due_at=due_at or now,
+        now=now,
         session=session,
     )
     return True
@@ -147,3 +145,15 @@ async def newer_than(db: AsyncDatabase, user_id: str, since: datetime, limit: in
     """The user's inbox entries created at or after ``since``, oldest first."""
     cursor = db[c.INBOX].find({"recipientId": user_id, "createdAt": {"$gte": since}})
     return await cursor.sort("createdAt", 1).limit(limit).to_list()
+
+
+async def retract(db: AsyncDatabase, key: str, *, session: Any = None) -> int:
+    """Take back the notifications made under ``key`` whose cause was undone: they leave the
+    inboxes, and pushes not yet sent are dropped (one already delivered cannot be recalled)."""
+    cursor = db[c.INBOX].find({"key": key}, {"_id": 1}, session=session)
+    ids = [d["_id"] async for d in cursor]
+    if not ids:
+        return 0
+    await db[c.INBOX].delete_many({"_id": {"$in": ids}}, session=session)
+    await outbox.drop_unsent(db, ids, session=session)
+    return len(ids)

@@ -52,6 +52,31 @@ def retry_delay(attempts: int, quota: bool, rng: random.Random | None = None) ->
     return max(delay, QUOTA_MIN) if quota else delay
 
 
+async def enqueue(
+    db: AsyncDatabase, message: dict, *, due_at: datetime, now: datetime, session: Any = None
+) -> None:
+    """Queue one push (its ``_id`` is the inbox entry's, so the pair is written once)."""
+    await db[c.OUTBOX].insert_one(
+        {
+            **message,
+            "idempotencyKey": f"{message['recipientId']}:{message['key']}",
+            "status": PENDING,
+            "dueAt": due_at,
+            "createdAt": now,
+            "attempts": 0,
+        },
+        session=session,
+    )
+
+
+async def drop_unsent(db: AsyncDatabase, ids: list[Any], *, session: Any = None) -> int:
+    """Drop the messages among ``ids`` that have not gone out yet."""
+    result = await db[c.OUTBOX].delete_many(
+        {"_id": {"$in": ids}, "status": {"$in": [PENDING, SENDING]}}, session=session
+    )
+    return result.deleted_count
+
+
 async def claim_batch(
     db: AsyncDatabase,
     worker_id: str,

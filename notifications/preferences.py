@@ -7,7 +7,7 @@ quiet hours and the cap, and an employer's categories, live in ``notification_pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,6 +16,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
 from store.indexes import IndexSpec
+
+from .directory import Directory
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CATEGORIES = ("JOB_ALERTS", "MEETINGS", "REMINDERS", "NEWS")
@@ -54,7 +56,7 @@ def _parse(value: str | None, default: time | None) -> time | None:
     return time(int(hh), int(mm))
 
 
-def from_docs(pref_doc: dict | None, citizen: dict | None) -> Preferences:
+def from_docs(pref_doc: dict | None, push_consents: Mapping[str, bool] | None) -> Preferences:
     prefs = Preferences()
     if pref_doc:
         prefs.categories.update(pref_doc.get("categories", {}))
@@ -62,22 +64,22 @@ def from_docs(pref_doc: dict | None, citizen: dict | None) -> Preferences:
             prefs.quiet_start = _parse(pref_doc.get("quietStart"), None)
             prefs.quiet_end = _parse(pref_doc.get("quietEnd"), None)
         prefs.daily_cap = int(pref_doc.get("dailyCap", DEFAULT_DAILY_CAP))
-    if citizen:
-        prefs.categories.update((citizen.get("consents") or {}).get("push", {}))
+    # A citizen's push categories are consents, held with their privacy settings; they win.
+    prefs.categories.update(push_consents or {})
     return prefs
 
 
-async def for_users(db: AsyncDatabase, user_ids: Sequence[str]) -> dict[str, Preferences]:
+async def for_users(
+    db: AsyncDatabase, directory: Directory, user_ids: Sequence[str]
+) -> dict[str, Preferences]:
     ids = list(user_ids)
     pref_docs = {d["_id"]: d async for d in db[c.NOTIFICATION_PREFS].find({"_id": {"$in": ids}})}
-    citizens = {
-        d["_id"]: d async for d in db[c.CITIZENS].find({"_id": {"$in": ids}}, {"consents.push": 1})
-    }
-    return {u: from_docs(pref_docs.get(u), citizens.get(u)) for u in ids}
+    consents = await directory.push_consents(db, ids)
+    return {u: from_docs(pref_docs.get(u), consents.get(u)) for u in ids}
 
 
-async def get(db: AsyncDatabase, user_id: str) -> Preferences:
-    return (await for_users(db, [user_id]))[user_id]
+async def get(db: AsyncDatabase, directory: Directory, user_id: str) -> Preferences:
+    return (await for_users(db, directory, [user_id]))[user_id]
 
 
 async def save(db: AsyncDatabase, user_id: str, fields: dict) -> None:

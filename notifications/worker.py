@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 
 from . import devices, outbox, payloads, preferences
+from .directory import Directory
 from .transports import Outcome, PushTransport
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class BatchReport:
 async def process_batch(
     db: AsyncDatabase,
     transport: PushTransport,
+    directory: Directory,
     messages: list[dict],
     now: datetime,
     rng: random.Random | None = None,
@@ -75,7 +77,7 @@ async def process_batch(
     report = BatchReport(messages=len(messages))
     t = time.perf_counter()
     recipients = sorted({m["recipientId"] for m in messages})
-    prefs = await preferences.for_users(db, recipients)
+    prefs = await preferences.for_users(db, directory, recipients)
     owned = await devices.of_users(db, recipients)
     today = await preferences.pushed_today(db, recipients, now)
     t = report.timed("read_recipients", t)
@@ -162,6 +164,7 @@ async def process_batch(
 async def drain_once(
     db: AsyncDatabase,
     transport: PushTransport,
+    directory: Directory,
     worker_id: str,
     lease: timedelta,
     *,
@@ -177,12 +180,13 @@ async def drain_once(
         total.timed("claim", t)
         if not batch:
             return total
-        total.add(await process_batch(db, transport, batch, at))
+        total.add(await process_batch(db, transport, directory, batch, at))
 
 
 async def run_worker(
     db: AsyncDatabase,
     transport: PushTransport,
+    directory: Directory,
     stop: asyncio.Event,
     *,
     poll_interval_s: float = 1.0,
@@ -193,7 +197,7 @@ async def run_worker(
     last_sweep = 0.0
     while not stop.is_set():
         try:
-            report = await drain_once(db, transport, worker_id, lease)
+            report = await drain_once(db, transport, directory, worker_id, lease)
             if report.messages:
                 log.info("push batch", extra={"worker_id": worker_id, **report.by_outcome,
                                               "messages": report.messages})  # fmt: skip

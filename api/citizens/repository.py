@@ -3,12 +3,14 @@ touches collections."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from pymongo.asynchronous.database import AsyncDatabase
 
+from matching import profiles
 from store import collections as c
 from store.indexes import IndexSpec
 from store.queries import find_by_ids, newest_first_page
@@ -25,6 +27,11 @@ async def get_citizen(db: AsyncDatabase, citizen_id: str, session: Any = None) -
 
 async def insert_citizen(db: AsyncDatabase, doc: dict, session: Any) -> None:
     await db[c.CITIZENS].insert_one(doc, session=session)
+
+
+async def insert_citizens(db: AsyncDatabase, docs: list[dict]) -> None:
+    """Many at once (benchmarks' scratch databases)."""
+    await db[c.CITIZENS].insert_many(docs)
 
 
 async def update_citizen(
@@ -51,9 +58,9 @@ async def primary_cvs(db: AsyncDatabase, citizen_ids: list[str]) -> list[dict]:
 
 
 async def profile_vectors(db: AsyncDatabase, citizen_ids: list[str]) -> dict[str, np.ndarray]:
-    """Stored profile embeddings (only citizens with profiling on have one)."""
-    cursor = db[c.PROFILE_VECTORS].find({"_id": {"$in": citizen_ids}}, {"v": 1})
-    return {d["_id"]: np.frombuffer(d["v"], dtype=np.float32) async for d in cursor}
+    """Stored profile embeddings (only citizens with profiling on have one); matching owns
+    them (``matching.profiles``)."""
+    return await profiles.stored_vectors(db, citizen_ids)
 
 
 # --- CVs ------------------------------------------------------------------------------------
@@ -117,3 +124,23 @@ async def consent_events_page(
     return await newest_first_page(
         db, c.CONSENT_EVENTS, {"citizenId": citizen_id}, "at", first, after
     )
+
+
+# --- for the notifications (through api.directory) ------------------------------------------
+async def locales_of(
+    db: AsyncDatabase, citizen_ids: Sequence[str], session: Any = None
+) -> dict[str, str]:
+    cursor = db[c.CITIZENS].find(
+        {"_id": {"$in": list(citizen_ids)}}, {"locale": 1}, session=session
+    )
+    return {d["_id"]: d.get("locale") or "da" async for d in cursor}
+
+
+async def push_consents_of(db: AsyncDatabase, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
+    cursor = db[c.CITIZENS].find({"_id": {"$in": list(ids)}}, {"consents.push": 1})
+    return {d["_id"]: (d.get("consents") or {}).get("push", {}) async for d in cursor}
+
+
+async def all_citizens_except(db: AsyncDatabase, skip: set[str]) -> list[dict]:
+    # A full scan with a set check: $nin with a long list is slow on the embedded server.
+    return [d async for d in db[c.CITIZENS].find({}) if d["_id"] not in skip]

@@ -12,6 +12,8 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(c.POSTINGS, (("occupationId", 1),), "postings_occupation"),
     IndexSpec(c.POSTINGS, (("iscoCode", 1),), "postings_isco_code"),
     IndexSpec(c.POSTINGS, (("status", 1), ("deadline", 1)), "postings_status_deadline"),
+    # the job agent's new postings since its last run
+    IndexSpec(c.POSTINGS, (("postedAt", 1),), "postings_posted"),
 ]
 
 
@@ -85,3 +87,21 @@ async def expire_postings(db, now) -> list[str]:
 async def postings_changed_since(db, since) -> list[dict]:
     cursor = db[c.POSTINGS].find({"updatedAt": {"$gt": since}}).sort("updatedAt", 1)
     return await cursor.to_list(5000)
+
+
+async def open_postings_for_matching(db, now) -> list[dict]:
+    """The open postings not past their deadline, for the matching engine to load (without the
+    stored embedding field)."""
+    query = {"status": "OPEN", "deadline": {"$gte": now}}
+    return await db[c.POSTINGS].find(query, {"embedding": 0}).to_list()
+
+
+async def postings_published(db, after, until) -> list[dict]:
+    """Open postings published in (after, until] whose deadline has not passed (the job
+    agent's new postings)."""
+    query = {
+        "postedAt": {"$gt": after, "$lte": until},
+        "status": "OPEN",
+        "deadline": {"$gt": until},
+    }
+    return await db[c.POSTINGS].find(query).to_list()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from api.auth.actor import Actor, Role
 from api.citizens import repository as citizens
 from api.citizens import service as citizen_service
-from api.citizens.validation import Problems
+from api.directory import DIRECTORY
+from api.validation import Problems
 from core.errors import NotFound
 from matching.engine import MatchingEngine
 from notifications import devices, inbox, jobagent, preferences
@@ -37,7 +38,7 @@ async def my_devices(db, actor: Actor) -> list[dict]:
 
 
 async def get_preferences(db, actor: Actor) -> preferences.Preferences:
-    return await preferences.get(db, actor.id)
+    return await preferences.get(db, DIRECTORY, actor.id)
 
 
 def _clock(p: Problems, path: str, value: str | None) -> str | None:
@@ -79,12 +80,12 @@ async def update_preferences(db, engine: MatchingEngine, actor: Actor, data: dic
             # A citizen's categories are consents: changed (and recorded) there.
             await citizen_service.update_privacy(db, engine, actor, {"push_categories": categories})
         else:
-            current = await preferences.get(db, actor.id)
+            current = await preferences.get(db, DIRECTORY, actor.id)
             merged = current.categories | {i["category"]: bool(i["enabled"]) for i in categories}
             fields["categories"] = merged
     if fields:
         await preferences.save(db, actor.id, fields)
-    return await preferences.get(db, actor.id)
+    return await preferences.get(db, DIRECTORY, actor.id)
 
 
 async def notifications_page(db, actor: Actor, first: int, after, unread_only: bool):

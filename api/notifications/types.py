@@ -10,7 +10,7 @@ from api.citizens.types import PushCategory
 from api.jobs.types import Hours, JobPosting
 from api.pagination import PageInfo
 from api.taxonomy.types import Occupation
-from matching.ranking import PostingRecord
+from matching.records import PostingRecord
 
 
 @strawberry.enum

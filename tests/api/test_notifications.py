@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.auth.actor import Role
+from api.directory import DIRECTORY
 from notifications import jobagent
 from seed.demo import (
     DEMO_CANDIDATE_IDS,
@@ -165,12 +166,14 @@ async def test_new_postings_reach_matching_agents_once(client, world_db, app):
     matcher = jobagent.AgentMatcher(engine)
     try:
         start = datetime.now(UTC)
-        await jobagent.run_once(store.db, engine, matcher, "test", now=start)  # takes the lease
+        await jobagent.run_once(
+            store.db, engine, DIRECTORY, matcher, "test", now=start
+        )  # takes the lease
         created = await gql(client, CREATE_POSTING, token=EMPLOYER,
                             variables={"input": posting("Lagermedarbejder", WAREHOUSE_WORKER)})  # fmt: skip
         pid = created["data"]["createJobPosting"]["id"]
         now = datetime.now(UTC) + timedelta(seconds=1)
-        figures = await jobagent.run_once(store.db, engine, matcher, "test", now=now)
+        figures = await jobagent.run_once(store.db, engine, DIRECTORY, matcher, "test", now=now)
         assert figures["postings"] == 1 and figures["instant"] >= 1
         alert = world_db.inbox.find_one(
             {"recipientId": DEMO_CITIZEN_ID, "key": f"job-alert:{DEMO_CITIZEN_ID}:{pid}"}
@@ -180,13 +183,13 @@ async def test_new_postings_reach_matching_agents_once(client, world_db, app):
         queued = world_db.agent_alerts.find_one({"_id": f"{DEMO_CANDIDATE_IDS[1]}:{pid}"})
         assert queued["status"] == "QUEUED"  # the daily agent waits for its digest
         # The same posting is never alerted twice, and a repost is not alerted again.
-        again = await jobagent.run_once(store.db, engine, matcher, "test", now=now)
+        again = await jobagent.run_once(store.db, engine, DIRECTORY, matcher, "test", now=now)
         assert again["instant"] == 0
         repost = await gql(client, CREATE_POSTING, token=EMPLOYER,
                            variables={"input": posting("Lagermedarbejder", WAREHOUSE_WORKER)})  # fmt: skip
         rid = repost["data"]["createJobPosting"]["id"]
         later = datetime.now(UTC) + timedelta(seconds=2)
-        await jobagent.run_once(store.db, engine, matcher, "test", now=later)
+        await jobagent.run_once(store.db, engine, DIRECTORY, matcher, "test", now=later)
         assert world_db.agent_alerts.find_one({"postingId": rid}) is None
         assert (
             world_db.inbox.count_documents(
@@ -196,7 +199,7 @@ async def test_new_postings_reach_matching_agents_once(client, world_db, app):
         )
         # A day later the daily agent gets its digest, with the top-up to five a week.
         tomorrow = later + timedelta(days=1, minutes=1)
-        assert (await jobagent.send_digests(store.db, engine, tomorrow)) >= 1
+        assert (await jobagent.send_digests(store.db, engine, DIRECTORY, tomorrow)) >= 1
         digest = world_db.inbox.find_one(
             {"recipientId": DEMO_CANDIDATE_IDS[1], "key": {"$regex": "^job-digest"}}
         )
@@ -207,7 +210,9 @@ async def test_new_postings_reach_matching_agents_once(client, world_db, app):
         sent = list(world_db.agent_alerts.find({"citizenId": DEMO_CANDIDATE_IDS[1]}))
         assert len(sent) >= 5 and all(a["status"] == "SENT" for a in sent)
         assert all(a["broadened"] in (True, False) for a in sent)
-        assert (await jobagent.send_digests(store.db, engine, tomorrow)) == 0  # once a day
+        assert (
+            await jobagent.send_digests(store.db, engine, DIRECTORY, tomorrow)
+        ) == 0  # once a day
     finally:
         await store.close()
 

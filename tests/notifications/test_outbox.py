@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from api.directory import DIRECTORY
 from api.indexes import all_index_specs
 from notifications import devices, outbox, payloads
 from notifications.fake_fcm import FakeFcm, firebase_test_app
@@ -86,7 +87,7 @@ async def test_a_message_reaches_every_device_and_is_stored_first(db, transport,
     assert not await notify(db, recipient_id="b1", recipient_role="citizen", category="MEETINGS",
                             key="request-accepted:r1", text=Text("a", "b", "c", "d"), now=NOON)  # fmt: skip
     assert await db[c.INBOX].count_documents({"recipientId": "b1"}) == 1
-    report = await drain_once(db, transport, "w", LEASE, now=NOON)
+    report = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)
     assert (report.delivered, report.fcm_messages) == (1, 2)
     assert sorted(fake_fcm.tokens()) == ["ok-phone", "ok-tablet"]
     sent = fake_fcm.received[0]["message"]
@@ -97,26 +98,26 @@ async def test_a_message_reaches_every_device_and_is_stored_first(db, transport,
     assert (done["status"], done["attempts"], done["deliveredAt"]) == (outbox.DELIVERED, 1, NOON)
     assert "claim" not in done and "leaseOwner" not in done
     # Nothing is sent twice.
-    assert (await drain_once(db, transport, "w", LEASE, now=NOON)).messages == 0
+    assert (await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)).messages == 0
 
 
 async def test_unregistered_and_invalid_tokens_are_deleted_without_retry(db, transport, fake_fcm):
     await citizen(db, "b2", ["ok-1", "unregistered-1", "invalid-1"])
     await message(db, "b2", "request-accepted:r2")
-    report = await drain_once(db, transport, "w", LEASE, now=NOON)
+    report = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)
     assert report.by_outcome == {"sent": 1, "unregistered": 1, "invalid_token": 1}
     assert report.tokens_removed == 2 and report.retried == 0
     assert [d["_id"] for d in await devices.of_user(db, "b2")] == ["ok-1"]
     assert (await status_of(db, "r2"))["status"] == outbox.DELIVERED
     later = NOON + timedelta(hours=2)
-    assert (await drain_once(db, transport, "w", LEASE, now=later)).messages == 0
+    assert (await drain_once(db, transport, DIRECTORY, "w", LEASE, now=later)).messages == 0
     assert len(fake_fcm.received) == 3
 
 
 async def test_only_gone_devices_means_no_device(db, transport):
     await citizen(db, "b3", ["unregistered-2"])
     await message(db, "b3", "request-accepted:r3")
-    await drain_once(db, transport, "w", LEASE, now=NOON)
+    await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)
     doc = await status_of(db, "r3")
     assert (doc["status"], doc["reason"]) == (outbox.SUPPRESSED, "NO_DEVICE")
     assert await devices.of_user(db, "b3") == []
@@ -126,18 +127,18 @@ async def test_quota_waits_at_least_a_minute_and_gives_up_as_dead(db, transport,
     await citizen(db, "b4", ["quota-1", "ok-4"])
     await message(db, "b4", "request-accepted:r4")
     now = NOON
-    await drain_once(db, transport, "w", LEASE, now=now)
+    await drain_once(db, transport, DIRECTORY, "w", LEASE, now=now)
     doc = await status_of(db, "r4")
     assert doc["status"] == outbox.PENDING and doc["attempts"] == 1
     assert doc["tokens"] == ["quota-1"]  # the phone that got it is not sent to again
     assert doc["dueAt"] - now >= timedelta(seconds=60)
     assert (
-        await drain_once(db, transport, "w", LEASE, now=now + timedelta(seconds=59))
+        await drain_once(db, transport, DIRECTORY, "w", LEASE, now=now + timedelta(seconds=59))
     ).messages == 0
     delays = []
     for _ in range(outbox.MAX_ATTEMPTS):
         now = doc["dueAt"]
-        await drain_once(db, transport, "w", LEASE, now=now)
+        await drain_once(db, transport, DIRECTORY, "w", LEASE, now=now)
         doc = await status_of(db, "r4")
         if doc["status"] != outbox.PENDING:
             break
@@ -155,7 +156,7 @@ async def test_unavailable_is_retried_with_backoff_until_it_goes_through(db, tra
     await message(db, "b5", "request-accepted:r5")
     now = NOON
     for _ in range(3):
-        await drain_once(db, transport, "w", LEASE, now=now)
+        await drain_once(db, transport, DIRECTORY, "w", LEASE, now=now)
         doc = await status_of(db, "r5")
         if doc["status"] == outbox.DELIVERED:
             break
@@ -183,7 +184,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing(db, transport, fake_fcm):
     for i in range(20):
         await citizen(db, f"k{i}", [f"slow-{i}"])
         await message(db, f"k{i}", f"request-accepted:k{i}")
-    worker_a = asyncio.create_task(drain_once(db, transport, "a", LEASE, now=NOON))
+    worker_a = asyncio.create_task(drain_once(db, transport, DIRECTORY, "a", LEASE, now=NOON))
     await asyncio.sleep(0.5)  # the batch is with FCM
     worker_a.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -192,10 +193,12 @@ async def test_a_worker_killed_mid_batch_loses_nothing(db, transport, fake_fcm):
     assert leased == 20
     # Another worker cannot take them while the lease runs ...
     assert (
-        await drain_once(db, transport, "b", LEASE, now=NOON + timedelta(seconds=5))
+        await drain_once(db, transport, DIRECTORY, "b", LEASE, now=NOON + timedelta(seconds=5))
     ).messages == 0
     # ... and takes them all over when it has run out.
-    report = await drain_once(db, transport, "b", LEASE, now=NOON + LEASE + timedelta(seconds=1))
+    report = await drain_once(
+        db, transport, DIRECTORY, "b", LEASE, now=NOON + LEASE + timedelta(seconds=1)
+    )
     assert report.delivered == 20
     assert await db[c.OUTBOX].count_documents({"status": outbox.DELIVERED}) == 20
     tokens = fake_fcm.tokens()
@@ -208,7 +211,10 @@ async def test_concurrent_workers_send_each_message_once(db, transport, fake_fcm
         await citizen(db, f"p{i}", [f"ok-p{i}"])
         await message(db, f"p{i}", f"request-accepted:p{i}")
     reports = await asyncio.gather(
-        *(drain_once(db, transport, f"w{i}", LEASE, batch_size=7, now=NOON) for i in range(4))
+        *(
+            drain_once(db, transport, DIRECTORY, f"w{i}", LEASE, batch_size=7, now=NOON)
+            for i in range(4)
+        )
     )
     assert sum(r.delivered for r in reports) == 30
     assert sorted(fake_fcm.tokens()) == sorted(f"ok-p{i}" for i in range(30))
@@ -218,7 +224,7 @@ async def test_concurrent_workers_send_each_message_once(db, transport, fake_fcm
 async def test_a_category_that_is_off_stays_in_the_inbox_only(db, transport, fake_fcm):
     await citizen(db, "q1", ["ok-q1"], push={"JOB_ALERTS": False})
     await message(db, "q1", "job-alert:q1:p1", category="JOB_ALERTS", kind="job-alert")
-    await drain_once(db, transport, "w", LEASE, now=NOON)
+    await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)
     doc = await status_of(db, "job-alert:q1")
     assert (doc["status"], doc["reason"]) == (outbox.SUPPRESSED, "CATEGORY_OFF")
     assert fake_fcm.received == []
@@ -231,13 +237,13 @@ async def test_quiet_hours_postpone_but_critical_messages_go_through(db, transpo
     await message(db, "q2", "job-digest:q2", category="JOB_ALERTS", kind="job-digest", now=evening)
     await message(db, "q2", "reminder-1h:q2", category="REMINDERS", kind="meeting-reminder",
                   critical=True, now=evening)  # fmt: skip
-    report = await drain_once(db, transport, "w", LEASE, now=evening)
+    report = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=evening)
     assert (report.delivered, report.postponed) == (1, 1)
     digest = await status_of(db, "job-digest:q2")
     assert digest["status"] == outbox.PENDING
     assert digest["dueAt"] == datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00 in Copenhagen
     assert fake_fcm.tokens() == ["ok-q2"]
-    morning = await drain_once(db, transport, "w", LEASE, now=digest["dueAt"])
+    morning = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=digest["dueAt"])
     assert morning.delivered == 1
 
 
@@ -247,7 +253,7 @@ async def test_the_daily_cap_holds_for_the_day(db, transport, fake_fcm):
     for i in range(4):
         await message(db, "q3", f"job-alert:q3:{i}", category="JOB_ALERTS", kind="job-alert")
     await message(db, "q3", "meeting-cancelled:q3", critical=True)
-    report = await drain_once(db, transport, "w", LEASE, now=NOON)
+    report = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)
     assert report.delivered == 3 and report.suppressed == 2  # two alerts + the critical one
     capped = await db[c.OUTBOX].count_documents({"recipientId": "q3", "reason": "DAILY_CAP"})
     assert capped == 2
