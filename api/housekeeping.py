@@ -17,7 +17,7 @@ from core.settings import Settings
 from matching.engine import MatchingEngine
 
 from .jobs import repository as jobs
-from .meetings import service as meetings
+from .meetings import housekeeping as meetings
 
 log = logging.getLogger(__name__)
 

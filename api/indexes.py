@@ -8,21 +8,23 @@ from store.indexes import IndexSpec, ensure_indexes
 from store.migrations import run_once
 
 from .citizens import repository as citizens
+from .companies import repository as companies
 from .joblog import repository as joblog
 from .jobs import repository as jobs
 from .meetings import repository as meetings
+from .offers import repository as offers
 from .privacy import repository as privacy
 from .taxonomy import repository as taxonomy
-from .viewer import repository as viewer
 
 
 def all_index_specs() -> list[IndexSpec]:
     return [
-        *viewer.INDEXES,
+        *companies.INDEXES,
         *taxonomy.INDEXES,
         *jobs.INDEXES,
         *jobs.FEEDBACK_INDEXES,
         *jobs.EMPLOYER_INDEXES,
+        *offers.INDEXES,
         *meetings.INDEXES,
         *citizens.INDEXES,
         *joblog.INDEXES,
@@ -38,4 +40,4 @@ def all_index_specs() -> list[IndexSpec]:
 async def prepare_collections(db) -> None:
     """Indexes, then one-off fixes for documents older than a field (each runs once)."""
     await ensure_indexes(db, all_index_specs())
-    await run_once(db, "offers.deckArea", meetings.fill_missing_deck_areas)
+    await run_once(db, "offers.deckArea", offers.fill_missing_deck_areas)

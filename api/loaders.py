@@ -25,6 +25,7 @@ class Loaders:
     posting_by_id: DataLoader
     offer_by_id: DataLoader
     meeting_request_by_id: DataLoader
+    company_contact_by_cvr: DataLoader
 
     @classmethod
     def create(cls, db: AsyncDatabase) -> Loaders:
@@ -38,4 +39,5 @@ class Loaders:
             posting_by_id=jobs_loaders.posting_by_id(db),
             offer_by_id=meetings_loaders.offer_by_id(db),
             meeting_request_by_id=meetings_loaders.meeting_request_by_id(db),
+            company_contact_by_cvr=meetings_loaders.company_contact_by_cvr(db),
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from api.auth.actor import Actor
-from api.citizens.validation import Problems, postal_place
+from api.validation import Problems, postal_place
 from core.cvr import is_valid_cvr
 from core.errors import BadUserInput
 

@@ -1,30 +1,27 @@
-"""Coffee-meeting offers, swipes, meeting requests and meetings: the only module of this feature
-that touches collections.
+"""Swipes, the daily YES quota, meeting requests and meetings: the only module that touches
+their collections. Offers have their own repository (``api.offers.repository``).
 
 The rules that must hold under concurrency live in the queries themselves: one request per
-citizen and offer (unique index), a seat is taken only while the slot has one free (conditional
-update inside the accepting transaction), a state changes only from the states it may change
-from (the filter names them).
+citizen and offer (unique index), a state changes only from the states it may change from (the
+filter names them). A seat is taken in the offers' repository, inside the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
 
-from matching.offers import deck_area
 from store import collections as c
 from store.indexes import IndexSpec
+from store.queries import find_by_ids
+
+from .rules import LIVE_MEETING, OPEN_REQUEST, UNANSWERED, ChangeKind, RequestStatus
 
 INDEXES: list[IndexSpec] = [
-    IndexSpec(c.OFFERS, (("companyCvr", 1), ("status", 1)), "offers_company_status"),
-    IndexSpec(c.OFFERS, (("status", 1), ("expiresAt", 1)), "offers_status_expiry"),
-    IndexSpec(
-        c.OFFERS, (("status", 1), ("deckArea", 1), ("expiresAt", 1)), "offers_status_area_expiry"
-    ),
-    IndexSpec(c.OFFERS, (("companyCvr", 1), ("createdAt", -1)), "offers_company_created"),
     IndexSpec(
         c.MEETING_REQUESTS,
         (("citizenId", 1), ("offerId", 1)),
@@ -57,89 +54,74 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(c.MEETINGS, (("status", 1), ("startsAt", 1)), "meetings_status_starts"),
 ]
 
-OPEN_REQUEST_STATUSES = ("PENDING", "SEEN", "ACCEPTED")
-UNANSWERED = ("PENDING", "SEEN")
-LIVE_MEETING = ("SCHEDULED", "RESCHEDULED")
+
+# --- the stored shapes ------------------------------------------------------------------------
+class SwipeDoc(TypedDict):
+    _id: str  # "<citizenId>:<offerId>": one answer per card
+    citizenId: str
+    offerId: str
+    companyCvr: str
+    decision: str  # rules.SwipeDecision
+    reason: str | None  # rules.SwipeReason, with NO only
+    iscoCodes: list[str]  # the offer's target units, for the deck's feedback
+    day: str  # the Danish day, for the daily quota
+    createdAt: datetime
+    requestId: str | None  # the request a YES sent
 
 
-# --- offers ---------------------------------------------------------------------------------
-async def get_offer(db, offer_id: str, session=None) -> dict | None:
-    return await db[c.OFFERS].find_one({"_id": offer_id}, session=session)
+class MeetingRequestDoc(TypedDict):
+    _id: str
+    citizenId: str
+    offerId: str
+    companyCvr: str
+    status: str  # rules.RequestStatus
+    createdAt: datetime
+    updatedAt: datetime
+    seenAt: datetime | None
+    slotId: NotRequired[str]  # accepted
+    decidedAt: NotRequired[datetime]  # accepted
+    declineReason: NotRequired[str]  # rules.DeclineReason
+    closedAt: NotRequired[datetime]  # declined, expired or withdrawn
+    closeReason: NotRequired[str]
 
 
-async def insert_offer(db, doc: dict) -> None:
-    await db[c.OFFERS].insert_one(doc)
+class MeetingEventDoc(TypedDict):
+    status: str  # rules.MeetingStatus
+    at: datetime
+    by: str  # rules.Side
+    slotId: NotRequired[str]  # rescheduled to
 
 
-async def update_offer(
-    db, offer_id: str, cvr: str, query: dict, update: dict, session=None
-) -> dict | None:
-    return await db[c.OFFERS].find_one_and_update(
-        {"_id": offer_id, "companyCvr": cvr, **query},
-        update,
-        return_document=ReturnDocument.AFTER,
-        session=session,
-    )
-
-
-async def offers_of_company(db, cvr: str, statuses: list[str] | None) -> list[dict]:
-    query: dict[str, Any] = {"companyCvr": cvr}
-    if statuses:
-        query["status"] = {"$in": statuses}
-    return await db[c.OFFERS].find(query).sort([("createdAt", -1), ("_id", -1)]).to_list(500)
-
-
-async def open_offers(db, now: datetime, areas: list[str] | None = None) -> list[dict]:
-    """Open, unexpired offers in the given deck areas (all areas with None). One query per area:
-    each is one index range, where an ``$in`` of areas next to the expiry range makes the
-    embedded server read far more (1 s instead of 0.1 s for 1,300 of 20,000 offers)."""
-    if areas is None:
-        return await db[c.OFFERS].find({"status": "OPEN", "expiresAt": {"$gt": now}}).to_list()
-    found: list[dict] = []
-    for area in areas:
-        query = {"status": "OPEN", "deckArea": area, "expiresAt": {"$gt": now}}
-        found += await db[c.OFFERS].find(query).to_list()
-    return found
-
-
-async def fill_missing_deck_areas(db) -> int:
-    """Offers written before deck areas existed get theirs (idempotent; a one-off migration)."""
-    missing = db[c.OFFERS].find({"deckArea": {"$exists": False}}, {"mode": 1, "location": 1})
-    updates = [
-        UpdateOne(
-            {"_id": o["_id"]}, {"$set": {"deckArea": deck_area(o.get("mode"), o.get("location"))}}
-        )
-        async for o in missing
-    ]
-    if updates:
-        await db[c.OFFERS].bulk_write(updates, ordered=False)
-    return len(updates)
-
-
-async def book_seat(db, offer_id: str, slot_id: str, capacity: int, session) -> bool:
-    """Take one seat in the slot if one is free; the filter makes it atomic."""
-    result = await db[c.OFFERS].update_one(
-        {"_id": offer_id, "slots": {"$elemMatch": {"_id": slot_id, "booked": {"$lt": capacity}}}},
-        {"$inc": {"slots.$.booked": 1}},
-        session=session,
-    )
-    return result.modified_count == 1
-
-
-async def release_seat(db, offer_id: str, slot_id: str, session) -> None:
-    await db[c.OFFERS].update_one(
-        {"_id": offer_id, "slots": {"$elemMatch": {"_id": slot_id, "booked": {"$gt": 0}}}},
-        {"$inc": {"slots.$.booked": -1}},
-        session=session,
-    )
+class MeetingDoc(TypedDict):
+    _id: str
+    requestId: str
+    offerId: str
+    companyCvr: str
+    companyName: str
+    citizenId: str
+    title: str
+    mode: str  # api.offers.rules.MeetingMode
+    address: str | None
+    videoUrl: str | None
+    slotId: str
+    startsAt: datetime
+    endsAt: datetime
+    status: str  # rules.MeetingStatus
+    history: list[MeetingEventDoc]
+    createdAt: datetime
+    updatedAt: datetime
+    closedAt: NotRequired[datetime]
+    closeReason: NotRequired[str]
+    cancelNote: NotRequired[str | None]
+    reminded: NotRequired[dict[str, datetime]]  # reminder kind -> the start time it was for
 
 
 # --- swipes and the daily quota --------------------------------------------------------------
-async def get_swipe(db, citizen_id: str, offer_id: str, session=None) -> dict | None:
+async def get_swipe(db, citizen_id: str, offer_id: str, session=None) -> SwipeDoc | None:
     return await db[c.SWIPES].find_one({"_id": f"{citizen_id}:{offer_id}"}, session=session)
 
 
-async def insert_swipe(db, doc: dict, session) -> None:
+async def insert_swipe(db, doc: SwipeDoc, session) -> None:
     await db[c.SWIPES].insert_one(doc, session=session)
 
 
@@ -147,7 +129,7 @@ async def delete_swipe(db, swipe_id: str, session) -> None:
     await db[c.SWIPES].delete_one({"_id": swipe_id}, session=session)
 
 
-async def last_swipe(db, citizen_id: str, session=None) -> dict | None:
+async def last_swipe(db, citizen_id: str, session=None) -> SwipeDoc | None:
     cursor = (
         db[c.SWIPES]
         .find({"citizenId": citizen_id}, session=session)
@@ -158,7 +140,7 @@ async def last_swipe(db, citizen_id: str, session=None) -> dict | None:
     return docs[0] if docs else None
 
 
-async def swipes_of(db, citizen_id: str, limit: int = 2000) -> list[dict]:
+async def swipes_of(db, citizen_id: str, limit: int = 2000) -> list[SwipeDoc]:
     cursor = db[c.SWIPES].find({"citizenId": citizen_id}).sort("createdAt", -1).limit(limit)
     return await cursor.to_list()
 
@@ -183,17 +165,21 @@ async def add_yes(db, citizen_id: str, day: str, delta: int, session) -> None:
 
 
 # --- meeting requests -----------------------------------------------------------------------
-async def get_request(db, request_id: str, session=None) -> dict | None:
+async def get_request(db, request_id: str, session=None) -> MeetingRequestDoc | None:
     return await db[c.MEETING_REQUESTS].find_one({"_id": request_id}, session=session)
 
 
-async def request_for(db, citizen_id: str, offer_id: str, session=None) -> dict | None:
+async def requests_by_ids(db: AsyncDatabase, ids: Sequence[str]) -> list[MeetingRequestDoc | None]:
+    return await find_by_ids(db, c.MEETING_REQUESTS, ids)
+
+
+async def request_for(db, citizen_id: str, offer_id: str, session=None) -> MeetingRequestDoc | None:
     return await db[c.MEETING_REQUESTS].find_one(
         {"citizenId": citizen_id, "offerId": offer_id}, session=session
     )
 
 
-async def insert_request(db, doc: dict, session) -> None:
+async def insert_request(db, doc: MeetingRequestDoc, session) -> None:
     await db[c.MEETING_REQUESTS].insert_one(doc, session=session)
 
 
@@ -202,8 +188,8 @@ async def delete_request(db, request_id: str, session) -> None:
 
 
 async def move_request(
-    db, request_id: str, from_statuses: tuple[str, ...], fields: dict, session=None
-) -> dict | None:
+    db, request_id: str, from_statuses: Sequence[str], fields: dict, session=None
+) -> MeetingRequestDoc | None:
     """Change a request's state only if it is still in one of ``from_statuses``."""
     return await db[c.MEETING_REQUESTS].find_one_and_update(
         {"_id": request_id, "status": {"$in": list(from_statuses)}},
@@ -216,12 +202,12 @@ async def move_request(
 async def mark_seen(db, request_id: str, at: datetime) -> None:
     """The employer has opened the request (only a pending one changes)."""
     await db[c.MEETING_REQUESTS].update_one(
-        {"_id": request_id, "status": "PENDING"},
-        {"$set": {"status": "SEEN", "seenAt": at, "updatedAt": at}},
+        {"_id": request_id, "status": RequestStatus.PENDING},
+        {"$set": {"status": RequestStatus.SEEN, "seenAt": at, "updatedAt": at}},
     )
 
 
-async def requests_of_offer(db, offer_id: str, statuses: list[str]) -> list[dict]:
+async def requests_of_offer(db, offer_id: str, statuses: list[str]) -> list[MeetingRequestDoc]:
     query: dict[str, Any] = {"offerId": offer_id}
     if statuses:
         query["status"] = {"$in": statuses}
@@ -229,7 +215,7 @@ async def requests_of_offer(db, offer_id: str, statuses: list[str]) -> list[dict
     return await cursor.to_list()
 
 
-async def requests_of_citizen(db, citizen_id: str, statuses: list[str]) -> list[dict]:
+async def requests_of_citizen(db, citizen_id: str, statuses: list[str]) -> list[MeetingRequestDoc]:
     query: dict[str, Any] = {"citizenId": citizen_id}
     if statuses:
         query["status"] = {"$in": statuses}
@@ -237,47 +223,59 @@ async def requests_of_citizen(db, citizen_id: str, statuses: list[str]) -> list[
     return await cursor.to_list(500)
 
 
-async def open_requests_of(db, citizen_id: str, session=None) -> list[dict]:
+async def open_requests_of(db, citizen_id: str, session=None) -> list[MeetingRequestDoc]:
     cursor = db[c.MEETING_REQUESTS].find(
-        {"citizenId": citizen_id, "status": {"$in": list(OPEN_REQUEST_STATUSES)}},
+        {"citizenId": citizen_id, "status": {"$in": list(OPEN_REQUEST)}},
         session=session,
     )
     return await cursor.to_list()
 
 
-async def unanswered_before(db, before: datetime, limit: int = 500) -> list[dict]:
+async def unanswered_before(db, before: datetime, limit: int = 500) -> list[MeetingRequestDoc]:
     cursor = db[c.MEETING_REQUESTS].find(
         {"status": {"$in": list(UNANSWERED)}, "createdAt": {"$lt": before}}
     )
     return await cursor.limit(limit).to_list()
 
 
-async def unanswered_for_offer(db, offer_id: str) -> list[dict]:
+async def unanswered_for_offer(db, offer_id: str) -> list[MeetingRequestDoc]:
     cursor = db[c.MEETING_REQUESTS].find({"offerId": offer_id, "status": {"$in": list(UNANSWERED)}})
     return await cursor.to_list()
 
 
-async def withdraw(db, request: dict, reason: str, at, session=None) -> None:
-    """Close an open request; an accepted one gives its seat in the slot back."""
+async def withdraw(db, request: MeetingRequestDoc, reason: str, at, session=None) -> None:
+    """Close an open request."""
     await db[c.MEETING_REQUESTS].update_one(
         {"_id": request["_id"]},
-        {"$set": {"status": "WITHDRAWN", "closedAt": at, "closeReason": reason, "updatedAt": at}},
+        {
+            "$set": {
+                "status": RequestStatus.WITHDRAWN,
+                "closedAt": at,
+                "closeReason": reason,
+                "updatedAt": at,
+            }
+        },
         session=session,
     )
 
 
 # --- meetings -------------------------------------------------------------------------------
-async def insert_meeting(db, doc: dict, session) -> None:
+async def insert_meeting(db, doc: MeetingDoc, session) -> None:
     await db[c.MEETINGS].insert_one(doc, session=session)
 
 
-async def get_meeting(db, meeting_id: str, session=None) -> dict | None:
+async def get_meeting(db, meeting_id: str, session=None) -> MeetingDoc | None:
     return await db[c.MEETINGS].find_one({"_id": meeting_id}, session=session)
 
 
 async def move_meeting(
-    db, meeting_id: str, from_statuses: tuple[str, ...], fields: dict, event: dict, session
-) -> dict | None:
+    db,
+    meeting_id: str,
+    from_statuses: Sequence[str],
+    fields: dict,
+    event: MeetingEventDoc,
+    session,
+) -> MeetingDoc | None:
     """Change a meeting's state only from an allowed state, recording the change."""
     return await db[c.MEETINGS].find_one_and_update(
         {"_id": meeting_id, "status": {"$in": list(from_statuses)}},
@@ -287,7 +285,7 @@ async def move_meeting(
     )
 
 
-async def meetings_of(db, field: str, value: str, statuses: list[str]) -> list[dict]:
+async def meetings_of(db, field: str, value: str, statuses: list[str]) -> list[MeetingDoc]:
     query: dict[str, Any] = {field: value}
     if statuses:
         query["status"] = {"$in": statuses}
@@ -295,14 +293,14 @@ async def meetings_of(db, field: str, value: str, statuses: list[str]) -> list[d
     return await cursor.to_list(500)
 
 
-async def live_meetings_of_citizen(db, citizen_id: str, session) -> list[dict]:
+async def live_meetings_of_citizen(db, citizen_id: str, session) -> list[MeetingDoc]:
     cursor = db[c.MEETINGS].find(
         {"citizenId": citizen_id, "status": {"$in": list(LIVE_MEETING)}}, session=session
     )
     return await cursor.to_list()
 
 
-async def meetings_starting_between(db, start: datetime, end: datetime) -> list[dict]:
+async def meetings_starting_between(db, start: datetime, end: datetime) -> list[MeetingDoc]:
     cursor = db[c.MEETINGS].find(
         {"status": {"$in": list(LIVE_MEETING)}, "startsAt": {"$gt": start, "$lte": end}}
     )
@@ -319,7 +317,7 @@ async def mark_reminded(db, meeting_id: str, kind: str, starts_at: datetime) -> 
 
 
 # --- live updates ---------------------------------------------------------------------------
-CHANGING = {"REQUEST": c.MEETING_REQUESTS, "MEETING": c.MEETINGS}
+CHANGING = {ChangeKind.REQUEST: c.MEETING_REQUESTS, ChangeKind.MEETING: c.MEETINGS}
 
 
 async def changed_since(
@@ -329,23 +327,3 @@ async def changed_since(
     oldest first (live updates page through these)."""
     cursor = db[CHANGING[kind]].find({field: value, "updatedAt": {"$gte": since}})
     return await cursor.sort("updatedAt", 1).limit(limit).to_list()
-
-
-async def employer_ids_of_company(db, cvr: str, session=None) -> list[tuple[str, str]]:
-    """(employer id, locale) of every employer user acting for the company."""
-    cursor = db[c.EMPLOYERS].find({"cvr": cvr}, {"locale": 1}, session=session)
-    return [(d["_id"], d.get("locale", "da")) async for d in cursor]
-
-
-async def company_contact(db, cvr: str) -> dict:
-    """Who the citizen meets: the company's first employer user, and the company."""
-    employer = await db[c.EMPLOYERS].find_one({"cvr": cvr}, sort=[("createdAt", 1)])
-    company = await db[c.COMPANIES].find_one({"_id": cvr}, {"name": 1, "website": 1})
-    name = " ".join(
-        p for p in ((employer or {}).get("firstName"), (employer or {}).get("lastName")) if p
-    )
-    return {
-        "name": name or (company or {}).get("name"),
-        "email": (employer or {}).get("email"),
-        "phone": (employer or {}).get("phone"),
-    }

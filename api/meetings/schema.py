@@ -14,7 +14,7 @@ from api.offers.types import CoffeeMeetingOffer
 from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 from core.errors import BadUserInput
 
-from . import repository, service
+from . import candidate, deck, lifecycle, repository, requests, swipes
 from .types import (
     Candidate,
     DeclineReason,
@@ -58,7 +58,7 @@ class MeetingsQuery:
     async def swipe_deck(self, info: Info, first: int = 10) -> list[SwipeCard]:
         check_first(first)
         ctx = info.context
-        cards = await service.swipe_deck(ctx.db, ctx.engine, ctx.require_actor(), first, ctx.locale)
+        cards = await deck.swipe_deck(ctx.db, ctx.engine, ctx.require_actor(), first, ctx.locale)
         return [
             SwipeCard(
                 offer=CoffeeMeetingOffer.from_doc(offer),
@@ -75,7 +75,7 @@ class MeetingsQuery:
     async def my_meeting_requests(
         self, info: Info, status: list[MeetingRequestStatus] | None = None
     ) -> list[MeetingRequest]:
-        docs = await service.my_requests(
+        docs = await requests.my_requests(
             info.context.db, info.context.require_actor(), [s.value for s in status or []]
         )
         return [MeetingRequest.from_doc(d) for d in docs]
@@ -87,14 +87,14 @@ class MeetingsQuery:
     async def meetings(
         self, info: Info, status: list[MeetingStatus] | None = None
     ) -> list[Meeting]:
-        docs = await service.my_meetings(
+        docs = await lifecycle.my_meetings(
             info.context.db, info.context.require_actor(), [s.value for s in status or []]
         )
         return [Meeting.from_doc(d) for d in docs]
 
     @strawberry.field(permission_classes=[IsCitizenOrEmployer], description="One meeting.")
     async def meeting(self, info: Info, id: strawberry.ID) -> Meeting:
-        doc = await service.get_meeting(info.context.db, info.context.require_actor(), str(id))
+        doc = await lifecycle.get_meeting(info.context.db, info.context.require_actor(), str(id))
         return Meeting.from_doc(doc)
 
     @strawberry.field(
@@ -115,7 +115,7 @@ class MeetingsQuery:
         check_first(first)
         offset = _offset(after)
         ctx = info.context
-        rows = await service.ranked_requests(
+        rows = await requests.ranked_requests(
             ctx.db, ctx.engine, ctx.require_actor(), str(offer_id), [s.value for s in status or []]
         )
         page = rows[offset : offset + first]
@@ -149,7 +149,7 @@ class MeetingsQuery:
         ),
     )
     async def meeting_request_candidate(self, info: Info, request_id: strawberry.ID) -> Candidate:
-        view = await service.open_candidate(
+        view = await candidate.open_candidate(
             info.context.db, info.context.require_actor(), str(request_id)
         )
         return Candidate.from_view(view)
@@ -173,7 +173,7 @@ class MeetingsMutation:
         reason: SwipeReason | None = None,
     ) -> Swipe:
         ctx = info.context
-        doc = await service.swipe(
+        doc = await swipes.swipe(
             ctx.db, ctx.settings, ctx.require_actor(), str(offer_id), decision.value,
             reason.value if reason else None,
         )  # fmt: skip
@@ -184,7 +184,7 @@ class MeetingsMutation:
         description="Take back the newest swipe; a YES only while the company has not seen it.",
     )
     async def undo_last_swipe(self, info: Info) -> Swipe:
-        doc = await service.undo_last_swipe(info.context.db, info.context.require_actor())
+        doc = await swipes.undo_last_swipe(info.context.db, info.context.require_actor())
         return Swipe.from_doc(doc)
 
     @strawberry.mutation(
@@ -192,13 +192,11 @@ class MeetingsMutation:
         description="Never show this company's coffee meetings again. Returns the blocked CVRs.",
     )
     async def block_company(self, info: Info, cvr: str) -> list[str]:
-        return await service.block_company(info.context.db, info.context.require_actor(), cvr, True)
+        return await deck.block_company(info.context.db, info.context.require_actor(), cvr, True)
 
     @strawberry.mutation(permission_classes=[IsCitizen], description="Undo blockCompany.")
     async def unblock_company(self, info: Info, cvr: str) -> list[str]:
-        return await service.block_company(
-            info.context.db, info.context.require_actor(), cvr, False
-        )
+        return await deck.block_company(info.context.db, info.context.require_actor(), cvr, False)
 
     @strawberry.mutation(
         permission_classes=[IsEmployer],
@@ -210,7 +208,7 @@ class MeetingsMutation:
     async def accept_meeting_request(
         self, info: Info, id: strawberry.ID, slot_id: strawberry.ID
     ) -> Meeting:
-        doc = await service.accept_request(
+        doc = await requests.accept_request(
             info.context.db, info.context.require_actor(), str(id), str(slot_id)
         )
         return Meeting.from_doc(doc)
@@ -222,7 +220,7 @@ class MeetingsMutation:
     async def decline_meeting_request(
         self, info: Info, id: strawberry.ID, reason: DeclineReason
     ) -> MeetingRequest:
-        doc = await service.decline_request(
+        doc = await requests.decline_request(
             info.context.db, info.context.require_actor(), str(id), reason.value
         )
         return MeetingRequest.from_doc(doc)
@@ -234,7 +232,7 @@ class MeetingsMutation:
     async def cancel_meeting(
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> Meeting:
-        doc = await service.cancel_meeting(
+        doc = await lifecycle.cancel_meeting(
             info.context.db, info.context.require_actor(), str(id), reason
         )
         return Meeting.from_doc(doc)
@@ -246,7 +244,7 @@ class MeetingsMutation:
     async def reschedule_meeting(
         self, info: Info, id: strawberry.ID, slot_id: strawberry.ID
     ) -> Meeting:
-        doc = await service.reschedule_meeting(
+        doc = await lifecycle.reschedule_meeting(
             info.context.db, info.context.require_actor(), str(id), str(slot_id)
         )
         return Meeting.from_doc(doc)
@@ -259,7 +257,7 @@ class MeetingsMutation:
     async def record_meeting_outcome(
         self, info: Info, id: strawberry.ID, outcome: MeetingOutcome
     ) -> Meeting:
-        doc = await service.record_outcome(
+        doc = await lifecycle.record_outcome(
             info.context.db, info.context.require_actor(), str(id), outcome.value
         )
         return Meeting.from_doc(doc)

@@ -1,23 +1,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
+from api.auth.actor import Role
 from api.citizens.types import DrivingLicence, LanguageLevel, LanguageSkill
 from api.offers.types import CoffeeMeetingOffer, MeetingMode
 from api.pagination import PageInfo
 
+from . import ics, rules
+from .candidate import CandidateView
+from .contacts import Contact, citizen_contact
+from .repository import MeetingDoc, MeetingRequestDoc, SwipeDoc
 
-@strawberry.enum(description="How far the candidate lives from the meeting place.")
-class DistanceBand(Enum):
-    UNDER_5_KM = "UNDER_5_KM"
-    KM_5_15 = "KM_5_15"
-    KM_15_30 = "KM_15_30"
-    KM_30_60 = "KM_30_60"
-    OVER_60_KM = "OVER_60_KM"
+# The GraphQL enums are the feature's own (rules.py), so each set of states is spelled once.
+DistanceBand = strawberry.enum(
+    rules.DistanceBand, description="How far the candidate lives from the meeting place."
+)
+SwipeDecision = strawberry.enum(rules.SwipeDecision)
+SwipeReason = strawberry.enum(
+    rules.SwipeReason, description="Why not; used only to improve this citizen's own deck."
+)
+MeetingRequestStatus = strawberry.enum(rules.RequestStatus, name="MeetingRequestStatus")
+DeclineReason = strawberry.enum(rules.DeclineReason)
+MeetingStatus = strawberry.enum(rules.MeetingStatus)
+MeetingOutcome = strawberry.enum(rules.MeetingOutcome)
+UpdateKind = strawberry.enum(rules.ChangeKind, name="UpdateKind")
 
 
 @strawberry.type
@@ -48,72 +58,24 @@ class Candidate:
     distance_band: DistanceBand | None
 
     @classmethod
-    def from_view(cls, v: dict) -> Candidate:
+    def from_view(cls, v: CandidateView) -> Candidate:
         return cls(
-            request_id=strawberry.ID(v["requestId"]),
-            initial=v["initial"],
-            name=v["name"],
-            email=v["email"],
-            phone=v["phone"],
-            experience=[ExperienceItem(title=t, months=m) for t, m in v["experience"]],
-            education=v["education"],
-            skills=v["skills"],
-            courses=v["courses"],
-            driving_licences=[DrivingLicence(x) for x in v["drivingLicences"]],
+            request_id=strawberry.ID(v.request_id),
+            initial=v.initial,
+            name=v.name,
+            email=v.email,
+            phone=v.phone,
+            experience=[ExperienceItem(title=t, months=m) for t, m in v.experience],
+            education=v.education,
+            skills=v.skills,
+            courses=v.courses,
+            driving_licences=[DrivingLicence(x) for x in v.driving_licences],
             languages=[
-                LanguageSkill(language=x["language"], level=LanguageLevel(x["level"]))
-                for x in v["languages"]
+                LanguageSkill(language=language, level=LanguageLevel(level))
+                for language, level in v.languages
             ],
-            distance_band=DistanceBand(v["distanceBand"]) if v["distanceBand"] else None,
+            distance_band=v.distance_band,
         )
-
-
-@strawberry.enum
-class SwipeDecision(Enum):
-    YES = "YES"
-    NO = "NO"
-
-
-@strawberry.enum(description="Why not; used only to improve this citizen's own deck.")
-class SwipeReason(Enum):
-    NOT_INTERESTED = "NOT_INTERESTED"
-    TOO_FAR = "TOO_FAR"
-    WRONG_FIELD = "WRONG_FIELD"
-    BAD_TIMES = "BAD_TIMES"
-    OTHER = "OTHER"
-
-
-@strawberry.enum
-class MeetingRequestStatus(Enum):
-    PENDING = "PENDING"
-    SEEN = "SEEN"
-    ACCEPTED = "ACCEPTED"
-    DECLINED = "DECLINED"
-    EXPIRED = "EXPIRED"
-    WITHDRAWN = "WITHDRAWN"
-
-
-@strawberry.enum
-class DeclineReason(Enum):
-    NOT_A_MATCH = "NOT_A_MATCH"
-    POSITION_FILLED = "POSITION_FILLED"
-    NO_CAPACITY = "NO_CAPACITY"
-    OTHER = "OTHER"
-
-
-@strawberry.enum
-class MeetingStatus(Enum):
-    SCHEDULED = "SCHEDULED"
-    RESCHEDULED = "RESCHEDULED"
-    CANCELLED = "CANCELLED"
-    COMPLETED = "COMPLETED"
-    NO_SHOW = "NO_SHOW"
-
-
-@strawberry.enum
-class MeetingOutcome(Enum):
-    COMPLETED = "COMPLETED"
-    NO_SHOW = "NO_SHOW"
 
 
 async def _offer(info: Info, offer_id: str) -> CoffeeMeetingOffer | None:
@@ -145,7 +107,7 @@ class Swipe:
         return MeetingRequest.from_doc(doc) if doc else None
 
     @classmethod
-    def from_doc(cls, d: dict) -> Swipe:
+    def from_doc(cls, d: SwipeDoc) -> Swipe:
         return cls(
             offer_id=strawberry.ID(d["offerId"]),
             decision=SwipeDecision(d["decision"]),
@@ -168,7 +130,7 @@ class MeetingRequest:
         return await _offer(info, self.offer_id)
 
     @classmethod
-    def from_doc(cls, d: dict) -> MeetingRequest:
+    def from_doc(cls, d: MeetingRequestDoc) -> MeetingRequest:
         return cls(
             id=strawberry.ID(d["_id"]),
             status=MeetingRequestStatus(d["status"]),
@@ -205,6 +167,10 @@ class MeetingContact:
     email: str | None
     phone: str | None
 
+    @classmethod
+    def from_contact(cls, c: Contact) -> MeetingContact:
+        return cls(name=c.name, email=c.email, phone=c.phone)
+
 
 @strawberry.type
 class MeetingEvent:
@@ -226,26 +192,25 @@ class Meeting:
     video_url: str | None
     offer_id: strawberry.ID
     history: list[MeetingEvent]
-    doc: strawberry.Private[dict]
+    doc: strawberry.Private[MeetingDoc]
+
+    async def _contact(self, info: Info) -> Contact:
+        """The other side, through the request's loaders (one query per side for a list)."""
+        loaders = info.context.loaders
+        if info.context.require_actor().role is Role.EMPLOYER:
+            return citizen_contact(await loaders.citizen_by_id.load(self.doc["citizenId"]))
+        return await loaders.company_contact_by_cvr.load(self.doc["companyCvr"])
 
     @strawberry.field(description="The other side's contact details.")
     async def counterpart(self, info: Info) -> MeetingContact:
-        from .service import meeting_contacts
-
-        side = "employer" if info.context.require_actor().role.value == "employer" else "citizen"
-        contact = await meeting_contacts(info.context.db, self.doc, side)
-        return MeetingContact(**contact)
+        return MeetingContact.from_contact(await self._contact(info))
 
     @strawberry.field(description="The meeting as an iCalendar (.ics) file.")
     async def icalendar(self, info: Info) -> str:
-        from .service import icalendar, meeting_contacts
-
-        side = "employer" if info.context.require_actor().role.value == "employer" else "citizen"
-        contact = await meeting_contacts(info.context.db, self.doc, side)
-        return icalendar(self.doc, contact.get("name"))
+        return ics.icalendar(self.doc, (await self._contact(info)).name)
 
     @classmethod
-    def from_doc(cls, d: dict) -> Meeting:
+    def from_doc(cls, d: MeetingDoc) -> Meeting:
         return cls(
             id=strawberry.ID(d["_id"]),
             status=MeetingStatus(d["status"]),
@@ -253,7 +218,7 @@ class Meeting:
             company_name=d.get("companyName", ""),
             starts_at=d["startsAt"],
             ends_at=d["endsAt"],
-            mode=MeetingMode(d.get("mode", "IN_PERSON")),
+            mode=MeetingMode(d.get("mode", MeetingMode.IN_PERSON)),
             address=d.get("address"),
             video_url=d.get("videoUrl"),
             offer_id=strawberry.ID(d["offerId"]),
@@ -263,12 +228,6 @@ class Meeting:
             ],
             doc=d,
         )
-
-
-@strawberry.enum
-class UpdateKind(Enum):
-    REQUEST = "REQUEST"
-    MEETING = "MEETING"
 
 
 @strawberry.type(description="A meeting request or meeting changed.")

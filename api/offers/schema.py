@@ -3,10 +3,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.auth.actor import Role
 from api.auth.permissions import IsAuthenticated, IsEmployer
 from api.inputs import plain
-from api.meetings import repository
 
 from . import service
 from .types import CoffeeMeetingOffer, OfferInput, OfferSlotInput, OfferStatus
@@ -30,17 +28,7 @@ class OffersQuery:
         description="One offer: any open one for citizens, your own for employers.",
     )
     async def coffee_meeting_offer(self, info: Info, id: strawberry.ID) -> CoffeeMeetingOffer:
-        actor = info.context.require_actor()
-        doc = await repository.get_offer(info.context.db, str(id))
-        visible = doc is not None and (
-            doc["companyCvr"] == actor.cvr
-            if actor.role is Role.EMPLOYER
-            else doc.get("status") == "OPEN"
-        )
-        if not visible:
-            from api.meetings.service import offer_not_found
-
-            raise offer_not_found()
+        doc = await service.visible_offer(info.context.db, info.context.require_actor(), str(id))
         return CoffeeMeetingOffer.from_doc(doc)
 
 
@@ -88,14 +76,14 @@ class OffersMutation:
     @strawberry.mutation(permission_classes=[IsEmployer], description="Hide from decks for now.")
     async def pause_offer(self, info: Info, id: strawberry.ID) -> CoffeeMeetingOffer:
         doc = await service.set_status(
-            info.context.db, info.context.require_actor(), str(id), "PAUSED"
+            info.context.db, info.context.require_actor(), str(id), OfferStatus.PAUSED
         )
         return CoffeeMeetingOffer.from_doc(doc)
 
     @strawberry.mutation(permission_classes=[IsEmployer], description="Show a paused offer again.")
     async def resume_offer(self, info: Info, id: strawberry.ID) -> CoffeeMeetingOffer:
         doc = await service.set_status(
-            info.context.db, info.context.require_actor(), str(id), "OPEN"
+            info.context.db, info.context.require_actor(), str(id), OfferStatus.OPEN
         )
         return CoffeeMeetingOffer.from_doc(doc)
 
@@ -106,6 +94,6 @@ class OffersMutation:
     )
     async def close_offer(self, info: Info, id: strawberry.ID) -> CoffeeMeetingOffer:
         doc = await service.set_status(
-            info.context.db, info.context.require_actor(), str(id), "CLOSED"
+            info.context.db, info.context.require_actor(), str(id), OfferStatus.CLOSED
         )
         return CoffeeMeetingOffer.from_doc(doc)

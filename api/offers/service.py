@@ -3,7 +3,8 @@
 An offer has a pitch, target occupations, a place (address) or a video link, time slots with a
 capacity, and an expiry. It is OPEN, PAUSED (hidden from decks, requests kept) or CLOSED (for
 good; unanswered requests are closed with a kind notice). Slots can be added; a slot with
-bookings cannot be removed or shrunk below its bookings.
+bookings cannot be removed or shrunk below its bookings. Citizens may see any open offer,
+employers their own company's offers in every state.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from api.auth.actor import Actor
-from api.citizens.validation import Problems, postal_place
-from api.meetings import repository
-from api.meetings import service as meetings
+from api.auth.actor import Actor, Role
+from api.companies.repository import companies_by_cvr
+from api.meetings.requests import close_unanswered_for_offer
+from api.meetings.rules import CloseReason
 from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
-from api.viewer.repository import companies_by_cvr
+from api.validation import Problems, postal_place
 from core.errors import Conflict, NotFound
 from matching.offers import deck_area
 
-MODES = ("IN_PERSON", "VIDEO")
+from . import repository
+from .repository import OfferDoc, SlotDoc
+from .rules import STATUS_FROM, MeetingMode, OfferStatus, offer_not_found
+
+MODES = tuple(MeetingMode)
 MAX_SLOTS = 50
 MAX_TARGETS = 10
 
@@ -29,8 +34,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _clean_slots(p: Problems, slots: list[dict], now: datetime, path: str = "slots") -> list[dict]:
-    out = []
+def _clean_slots(
+    p: Problems, slots: list[dict], now: datetime, path: str = "slots"
+) -> list[SlotDoc]:
+    out: list[SlotDoc] = []
     for i, s in enumerate(p.capped(path, slots)):
         starts = s.get("starts_at")
         minutes = 25 if s.get("duration_minutes") is None else s["duration_minutes"]
@@ -47,13 +54,13 @@ def _clean_slots(p: Problems, slots: list[dict], now: datetime, path: str = "slo
         if not 1 <= capacity <= 50:
             p.add(f"{path}[{i}].capacity", "skal være 1-50.", "must be 1-50.")
         out.append(
-            {
-                "_id": uuid.uuid4().hex[:12],
-                "startsAt": starts.astimezone(UTC),
-                "endsAt": starts.astimezone(UTC) + timedelta(minutes=minutes),
-                "capacity": capacity,
-                "booked": 0,
-            }
+            SlotDoc(
+                _id=uuid.uuid4().hex[:12],
+                startsAt=starts.astimezone(UTC),
+                endsAt=starts.astimezone(UTC) + timedelta(minutes=minutes),
+                capacity=capacity,
+                booked=0,
+            )
         )
     return out
 
@@ -73,10 +80,14 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
     for i, t in enumerate(targets):
         if t not in known:
             p.add(f"targetOccupationIds[{i}]", "ukendt stilling.", "unknown occupation.")
-    mode = p.choice("mode", data.get("mode") or "IN_PERSON", MODES)
+    mode = p.choice("mode", data.get("mode") or MeetingMode.IN_PERSON, MODES)
     place = postal_place(p, data.get("postal_code"))
-    address = p.text("address", data.get("address"), max_len=200, required=mode == "IN_PERSON")
-    video = p.text("videoUrl", data.get("video_url"), max_len=500, required=mode == "VIDEO")
+    address = p.text(
+        "address", data.get("address"), max_len=200, required=mode == MeetingMode.IN_PERSON
+    )
+    video = p.text(
+        "videoUrl", data.get("video_url"), max_len=500, required=mode == MeetingMode.VIDEO
+    )
     if video and not video.startswith("https://"):
         p.add("videoUrl", "skal være et https-link.", "must be an https link.")
     if new:
@@ -91,8 +102,8 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
         "targetOccupationIds": targets,
         "targetIscoCodes": sorted({o["iscoCode"] for o in occupations if o}),
         "mode": mode,
-        "address": address if mode == "IN_PERSON" else None,
-        "videoUrl": video if mode == "VIDEO" else None,
+        "address": address if mode == MeetingMode.IN_PERSON else None,
+        "videoUrl": video if mode == MeetingMode.VIDEO else None,
         "postalCode": place.postal_code,
         "town": data.get("town") or place.town,
         "location": {"type": "Point", "coordinates": [place.lon, place.lat]},
@@ -101,25 +112,25 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
     return fields
 
 
-def _expiry(slots: list[dict], wanted: datetime | None) -> datetime:
+def _expiry(slots: list[SlotDoc], wanted: datetime | None) -> datetime:
     """Offers stop taking requests 12 hours before their last slot, or earlier if asked."""
     last = max(s["startsAt"] for s in slots) - timedelta(hours=12)
     return min(wanted.astimezone(UTC), last) if wanted else last
 
 
-async def create_offer(db, actor: Actor, data: dict) -> dict:
+async def create_offer(db, actor: Actor, data: dict) -> OfferDoc:
     now = _now()
     fields = await _clean(db, data, now, new=True)
     company = (await companies_by_cvr(db, [actor.cvr]))[0]
     if company is None:
         raise NotFound("Opret virksomhedens profil først.", "Create the company profile first.")
-    doc = {
+    doc: OfferDoc = {
         "_id": uuid.uuid4().hex,
         "companyCvr": actor.cvr,
         "companyName": company["name"],
         **fields,
         "expiresAt": _expiry(fields["slots"], data.get("expires_at")),
-        "status": "OPEN",
+        "status": OfferStatus.OPEN,
         "createdAt": now,
         "updatedAt": now,
     }
@@ -127,29 +138,44 @@ async def create_offer(db, actor: Actor, data: dict) -> dict:
     return doc
 
 
-async def own_offer(db, actor: Actor, offer_id: str) -> dict:
+def may_see(actor: Actor, offer: OfferDoc) -> bool:
+    """Employers see their own company's offers, in any state; citizens any open one."""
+    if actor.role is Role.EMPLOYER:
+        return offer["companyCvr"] == actor.cvr
+    return offer.get("status") == OfferStatus.OPEN
+
+
+async def visible_offer(db, actor: Actor, offer_id: str) -> OfferDoc:
+    """One offer, if the caller may see it; otherwise it answers as unknown."""
     offer = await repository.get_offer(db, offer_id)
-    if offer is None or offer["companyCvr"] != actor.cvr:
-        raise meetings.offer_not_found()
+    if offer is None or not may_see(actor, offer):
+        raise offer_not_found()
     return offer
 
 
-async def update_offer(db, actor: Actor, offer_id: str, data: dict) -> dict:
+async def own_offer(db, actor: Actor, offer_id: str) -> OfferDoc:
+    offer = await repository.get_offer(db, offer_id)
+    if offer is None or offer["companyCvr"] != actor.cvr:
+        raise offer_not_found()
+    return offer
+
+
+async def update_offer(db, actor: Actor, offer_id: str, data: dict) -> OfferDoc:
     offer = await own_offer(db, actor, offer_id)
-    if offer["status"] == "CLOSED":
+    if offer["status"] == OfferStatus.CLOSED:
         raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
     fields = await _clean(db, data, _now(), new=False)
     fields["expiresAt"] = _expiry(offer["slots"], data.get("expires_at"))
     fields["updatedAt"] = _now()
     updated = await repository.update_offer(
-        db, offer_id, actor.cvr, {"status": {"$ne": "CLOSED"}}, {"$set": fields}
+        db, offer_id, actor.cvr, {"status": {"$ne": OfferStatus.CLOSED}}, {"$set": fields}
     )
     if updated is None:
         raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
     return updated
 
 
-async def add_slots(db, actor: Actor, offer_id: str, slots: list[dict]) -> dict:
+async def add_slots(db, actor: Actor, offer_id: str, slots: list[dict]) -> OfferDoc:
     offer = await own_offer(db, actor, offer_id)
     p = Problems()
     new = _clean_slots(p, slots, _now())
@@ -161,7 +187,7 @@ async def add_slots(db, actor: Actor, offer_id: str, slots: list[dict]) -> dict:
         db,
         offer_id,
         actor.cvr,
-        {"status": {"$ne": "CLOSED"}},
+        {"status": {"$ne": OfferStatus.CLOSED}},
         {"$push": {"slots": {"$each": new}},
          "$set": {"expiresAt": _expiry(all_slots, None), "updatedAt": _now()}},
     )  # fmt: skip
@@ -170,7 +196,7 @@ async def add_slots(db, actor: Actor, offer_id: str, slots: list[dict]) -> dict:
     return updated
 
 
-async def remove_slot(db, actor: Actor, offer_id: str, slot_id: str) -> dict:
+async def remove_slot(db, actor: Actor, offer_id: str, slot_id: str) -> OfferDoc:
     await own_offer(db, actor, offer_id)
     # Only an unbooked slot goes; the filter makes the check and the removal one step.
     updated = await repository.update_offer(
@@ -188,16 +214,13 @@ async def remove_slot(db, actor: Actor, offer_id: str, slot_id: str) -> dict:
     return updated
 
 
-TRANSITIONS = {"PAUSED": ("OPEN",), "OPEN": ("PAUSED",), "CLOSED": ("OPEN", "PAUSED")}
-
-
-async def set_status(db, actor: Actor, offer_id: str, status: str) -> dict:
+async def set_status(db, actor: Actor, offer_id: str, status: OfferStatus) -> OfferDoc:
     offer = await own_offer(db, actor, offer_id)
     updated = await repository.update_offer(
         db,
         offer_id,
         actor.cvr,
-        {"status": {"$in": list(TRANSITIONS[status])}},
+        {"status": {"$in": list(STATUS_FROM[status])}},
         {"$set": {"status": status, "updatedAt": _now()}},
     )
     if updated is None:
@@ -205,10 +228,10 @@ async def set_status(db, actor: Actor, offer_id: str, status: str) -> dict:
             f"Et kaffemøde med status {offer['status']} kan ikke ændres til {status}.",
             f"A coffee meeting with status {offer['status']} cannot change to {status}.",
         )
-    if status == "CLOSED":
-        await meetings.close_unanswered_for_offer(db, offer_id, "OFFER_CLOSED")
+    if status == OfferStatus.CLOSED:
+        await close_unanswered_for_offer(db, offer_id, CloseReason.OFFER_CLOSED)
     return updated
 
 
-async def my_offers(db, actor: Actor, statuses: list[str]) -> list[dict]:
+async def my_offers(db, actor: Actor, statuses: list[str]) -> list[OfferDoc]:
     return await repository.offers_of_company(db, actor.cvr or "", statuses)

@@ -1,25 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
 from api.taxonomy.types import Occupation
 
+from . import rules
+from .repository import OfferDoc, SlotDoc
 
-@strawberry.enum
-class MeetingMode(Enum):
-    IN_PERSON = "IN_PERSON"
-    VIDEO = "VIDEO"
-
-
-@strawberry.enum(description="OPEN: in decks. PAUSED: hidden, requests kept. CLOSED: ended.")
-class OfferStatus(Enum):
-    OPEN = "OPEN"
-    PAUSED = "PAUSED"
-    CLOSED = "CLOSED"
+MeetingMode = strawberry.enum(rules.MeetingMode)
+OfferStatus = strawberry.enum(
+    rules.OfferStatus,
+    description="OPEN: in decks. PAUSED: hidden, requests kept. CLOSED: ended.",
+)
 
 
 @strawberry.type(description="A time a company can meet, with its seats.")
@@ -35,7 +30,7 @@ class OfferSlot:
         return max(0, self.capacity - self.booked)
 
     @classmethod
-    def from_doc(cls, s: dict) -> OfferSlot:
+    def from_doc(cls, s: SlotDoc) -> OfferSlot:
         return cls(
             id=strawberry.ID(s["_id"]),
             starts_at=s["startsAt"],
@@ -68,20 +63,20 @@ class CoffeeMeetingOffer:
         return [Occupation.from_doc(d) for d in docs if d]
 
     @classmethod
-    def from_doc(cls, o: dict) -> CoffeeMeetingOffer:
+    def from_doc(cls, o: OfferDoc) -> CoffeeMeetingOffer:
         return cls(
             id=strawberry.ID(o["_id"]),
             title=o["title"],
             pitch=o.get("pitch", ""),
             company_name=o.get("companyName", ""),
             company_cvr=o["companyCvr"],
-            mode=MeetingMode(o.get("mode", "IN_PERSON")),
+            mode=MeetingMode(o.get("mode", MeetingMode.IN_PERSON)),
             address=o.get("address"),
             postal_code=o.get("postalCode"),
             town=o.get("town"),
             slots=[OfferSlot.from_doc(s) for s in o.get("slots", [])],
             expires_at=o["expiresAt"],
-            status=OfferStatus(o.get("status", "OPEN")),
+            status=OfferStatus(o.get("status", OfferStatus.OPEN)),
             created_at=o["createdAt"],
             target_occupation_ids=list(o.get("targetOccupationIds", [])),
         )

@@ -15,7 +15,7 @@ import numpy as np
 from bson import Binary
 
 from api.auth.actor import Actor
-from api.meetings import service as meetings
+from api.meetings import erasure as meetings
 from core.errors import BadUserInput
 from store.client import in_transaction
 from store.personal_data import PURPOSES, holdings_for

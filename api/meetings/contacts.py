@@ -1,0 +1,47 @@
+"""Who each side of a confirmed meeting meets: the company sees the citizen's name and contact
+details, the citizen sees the company's first employer user (or the company's name). Read
+through per-request DataLoaders, so a list of meetings costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from api.companies import repository as companies
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+def _full_name(person: dict) -> str:
+    return " ".join(p for p in (person.get("firstName"), person.get("lastName")) if p)
+
+
+def citizen_contact(citizen: dict | None) -> Contact:
+    """What the company learns of the citizen (an erased citizen leaves an empty name)."""
+    person = citizen or {}
+    return Contact(name=_full_name(person), email=person.get("email"), phone=person.get("phone"))
+
+
+def company_contact(employer: dict | None, company: dict | None) -> Contact:
+    """What the citizen learns of the company: its first employer user, else its name."""
+    person = employer or {}
+    return Contact(
+        name=_full_name(person) or (company or {}).get("name"),
+        email=person.get("email"),
+        phone=person.get("phone"),
+    )
+
+
+async def company_contacts(db, cvrs: Sequence[str]) -> list[Contact]:
+    """The contact of each company, in the order asked (a DataLoader's batch)."""
+    employers = await companies.first_employers(db, cvrs)
+    found = await companies.companies_by_cvr(db, cvrs)
+    return [
+        company_contact(employers.get(cvr), company)
+        for cvr, company in zip(cvrs, found, strict=True)
+    ]

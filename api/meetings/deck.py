@@ -1,0 +1,63 @@
+"""The citizen's swipe deck: which coffee meetings they are shown, in which order, and the
+companies they chose never to see again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.auth.actor import Actor
+from api.citizens import repository as citizens
+from api.citizens.service import require_citizen
+from api.offers import repository as offers
+from api.offers.repository import OfferDoc
+from api.offers.rules import MeetingMode, is_open
+from matching.engine import MatchingEngine
+from matching.geo import haversine_km
+from matching.offers import deck_areas, rank_offers, swipe_feedback
+
+from . import repository
+from .rules import local_day, now_utc
+
+
+async def swipe_deck(
+    db, engine: MatchingEngine, actor: Actor, first: int, locale: str
+) -> list[tuple[OfferDoc, Any]]:
+    """Open offers the citizen has not answered, from companies they have not blocked, with a
+    free seat ahead, within their radius (video anywhere), in today's fair order."""
+    citizen = await require_citizen(db, actor)
+    now = now_utc()
+    swiped = await repository.swiped_offer_ids(db, actor.id)
+    blocked = set(citizen.get("blockedCompanies", []))
+    radius = float(citizen.get("preferences", {}).get("radiusKm", 30))
+    lon, lat = citizen["location"]["coordinates"]
+    found = []
+    for o in await offers.open_offers(db, now, deck_areas(lat, lon, radius)):
+        if o["_id"] in swiped or o["companyCvr"] in blocked or not is_open(o, now):
+            continue
+        if o.get("mode") != MeetingMode.VIDEO and o.get("location"):
+            olon, olat = o["location"]["coordinates"]
+            if haversine_km(lat, lon, olat, olon) > radius:
+                continue
+        found.append(o)
+    if not found:
+        return []
+    cv = await citizens.primary_cv(db, actor.id)
+    feedback = swipe_feedback(await repository.swipes_of(db, actor.id))
+    profile = await engine.citizen_profile(db, citizen, cv, feedback=feedback, locale=locale)
+    vectors = None
+    if profile.vector is not None and engine.ready:
+        vectors = await engine.offer_vectors(found)
+    cards = rank_offers(profile, found, now, local_day(now), engine.occupation_isco, vectors)
+    by_id = {o["_id"]: o for o in found}
+    return [(by_id[card.offer_id], card) for card in cards[:first]]
+
+
+async def block_company(db, actor: Actor, cvr: str, block: bool) -> list[str]:
+    """Hide (or show again) every coffee meeting of the company; returns the blocked CVRs."""
+    await require_citizen(db, actor)
+    if block:
+        update = {"$addToSet": {"blockedCompanies": cvr}}
+    else:
+        update = {"$pull": {"blockedCompanies": cvr}}
+    doc = await citizens.update_citizen_raw(db, actor.id, update)
+    return list(doc.get("blockedCompanies", [])) if doc else []
