@@ -14,6 +14,7 @@ from typing import Any
 
 from api.auth.actor import Actor
 from api.taxonomy.repository import existing_occupation_ids
+from api.validation import CONTRACT_TYPES, HOURS, Problems, postal_place
 from core.errors import Conflict, NotFound
 from matching.engine import MatchingEngine
 from notifications import jobagent
@@ -21,19 +22,15 @@ from store.client import in_transaction
 
 from . import repository
 from .validation import (
-    CONTRACT_TYPES,
     DRIVING_LICENCES,
     EDUCATION_LEVELS,
     EMPLOYER_VISIBILITY,
-    HOURS,
     LANGUAGE_LEVELS,
     LOCALES,
     MAX_CVS,
     PUSH_CATEGORIES,
-    Problems,
     email,
     phone,
-    postal_place,
     year,
 )
 

@@ -6,57 +6,23 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from api import validation as shared
+from api.citizens import validation
 from api.jobs.types import Hours
 from api.pagination import PageInfo
 from api.taxonomy.types import Occupation
 
-
-@strawberry.enum(description="Kind of employment.")
-class ContractType(Enum):
-    PERMANENT = "PERMANENT"
-    TEMPORARY = "TEMPORARY"
-    SUBSTITUTE = "SUBSTITUTE"
-    APPRENTICESHIP = "APPRENTICESHIP"
-    FLEX_JOB = "FLEX_JOB"
-
-
-@strawberry.enum(description="Level of an education, Danish system.")
-class EducationLevel(Enum):
-    GRUNDSKOLE = "GRUNDSKOLE"
-    GYMNASIAL = "GYMNASIAL"
-    EUD = "EUD"
-    KVU = "KVU"
-    MVU = "MVU"
-    LVU = "LVU"
-    PHD = "PHD"
-    MILITARY = "MILITARY"
-
-
-@strawberry.enum(description="How well the citizen speaks a language.")
-class LanguageLevel(Enum):
-    BASIC = "grundlæggende"
-    GOOD = "godt"
-    FLUENT = "flydende"
-    NATIVE = "modersmål"
-
-
-@strawberry.enum(description="Danish driving licence categories.")
-class DrivingLicence(Enum):
-    AM = "AM"
-    A1 = "A1"
-    A2 = "A2"
-    A = "A"
-    B = "B"
-    BE = "BE"
-    C1 = "C1"
-    C1E = "C1E"
-    C = "C"
-    CE = "CE"
-    D1 = "D1"
-    D1E = "D1E"
-    D = "D"
-    DE = "DE"
-    T = "T"
+# The enums are the validation's own, so each list of values is spelled once.
+ContractType = strawberry.enum(shared.ContractType, description="Kind of employment.")
+EducationLevel = strawberry.enum(
+    validation.EducationLevel, description="Level of an education, Danish system."
+)
+LanguageLevel = strawberry.enum(
+    validation.LanguageLevel, description="How well the citizen speaks a language."
+)
+DrivingLicence = strawberry.enum(
+    validation.DrivingLicence, description="Danish driving licence categories."
+)
 
 
 @strawberry.enum(

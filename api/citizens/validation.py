@@ -1,103 +1,67 @@
-"""Checks for everything a citizen writes about themselves. All problems in one input are
-collected and answered together (BAD_USER_INPUT with ``extensions.fields``), and nothing is
-written unless the whole input is valid."""
+"""Checks for what a citizen writes about themselves (profile, CVs, wishes); the shared
+``Problems`` collector and postal codes are in ``api.validation``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
+from enum import StrEnum
 
-from core.errors import BadUserInput
-from core.places import Place, place_for_postal_code
+# TEMPORARY (removed in this change): old import path of the shared checks.
+from api.validation import (
+    Problems,
+    postal_place,  # noqa: F401
+)
 
-MAX_LIST = 50  # every list a citizen fills in
 MAX_CVS = 10
 
-HOURS = ("FULL_TIME", "PART_TIME", "ANY")
-CONTRACT_TYPES = ("PERMANENT", "TEMPORARY", "SUBSTITUTE", "APPRENTICESHIP", "FLEX_JOB")
-EDUCATION_LEVELS = ("GRUNDSKOLE", "GYMNASIAL", "EUD", "KVU", "MVU", "LVU", "PHD", "MILITARY")
-LANGUAGE_LEVELS = ("grundlæggende", "godt", "flydende", "modersmål")
-DRIVING_LICENCES = ("AM", "A1", "A2", "A", "B", "BE", "C1", "C1E", "C", "CE", "D1", "D1E", "D",
-                    "DE", "T")  # fmt: skip
+
+# The GraphQL enums of the CV are these classes (types.py), so each list is spelled once.
+class EducationLevel(StrEnum):
+    GRUNDSKOLE = "GRUNDSKOLE"
+    GYMNASIAL = "GYMNASIAL"
+    EUD = "EUD"
+    KVU = "KVU"
+    MVU = "MVU"
+    LVU = "LVU"
+    PHD = "PHD"
+    MILITARY = "MILITARY"
+
+
+class LanguageLevel(StrEnum):
+    BASIC = "grundlæggende"
+    GOOD = "godt"
+    FLUENT = "flydende"
+    NATIVE = "modersmål"
+
+
+class DrivingLicence(StrEnum):
+    AM = "AM"
+    A1 = "A1"
+    A2 = "A2"
+    A = "A"
+    B = "B"
+    BE = "BE"
+    C1 = "C1"
+    C1E = "C1E"
+    C = "C"
+    CE = "CE"
+    D1 = "D1"
+    D1E = "D1E"
+    D = "D"
+    DE = "DE"
+    T = "T"
+
+
+EDUCATION_LEVELS: tuple[EducationLevel, ...] = tuple(EducationLevel)
+LANGUAGE_LEVELS: tuple[LanguageLevel, ...] = tuple(LanguageLevel)
+DRIVING_LICENCES: tuple[DrivingLicence, ...] = tuple(DrivingLicence)
 EMPLOYER_VISIBILITY = ("PSEUDONYMOUS", "NAMED")
 PUSH_CATEGORIES = ("JOB_ALERTS", "MEETINGS", "REMINDERS", "NEWS")
 LOCALES = ("da", "en")
 
-_MONTH = re.compile(r"^(19[4-9]\d|20\d\d)-(0[1-9]|1[0-2])$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ]{8,20}$")
-
-
-@dataclass
-class Problems:
-    """Collects what is wrong with one input, with the field path the app can highlight."""
-
-    items: list[dict[str, str]] = field(default_factory=list)
-
-    def add(self, path: str, da: str, en: str) -> None:
-        self.items.append({"field": path, "message": da, "messageEn": en})
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        first = self.items[0]
-        more = len(self.items) - 1
-        da = f"{first['field']}: {first['message']}"
-        en = f"{first['field']}: {first['messageEn']}"
-        if more:
-            da += f" (og {more} fejl mere)"
-            en += f" (and {more} more)"
-        raise BadUserInput(da, en, extensions={"fields": self.items})
-
-    # --- common checks -------------------------------------------------------------------
-    def text(
-        self, path: str, value: str | None, *, max_len: int, required: bool = True
-    ) -> str | None:
-        v = (value or "").strip()
-        if not v:
-            if required:
-                self.add(path, "skal udfyldes.", "is required.")
-            return None
-        if len(v) > max_len:
-            self.add(
-                path, f"må højst være {max_len} tegn.", f"must be {max_len} characters at most."
-            )
-        return v
-
-    def capped(self, path: str, values: list | None) -> list:
-        values = list(values or [])
-        if len(values) > MAX_LIST:
-            self.add(path, f"højst {MAX_LIST} punkter.", f"{MAX_LIST} items at most.")
-        return values
-
-    def choice(self, path: str, value: str | None, allowed: Iterable[str]) -> str | None:
-        if value is not None and value not in allowed:
-            self.add(path, "ukendt værdi.", "unknown value.")
-        return value
-
-    def tags(self, path: str, values: list[str] | None, *, max_len: int) -> list[str]:
-        """Free-text tags: trimmed, empty ones dropped, duplicates (any case) removed."""
-        out: dict[str, str] = {}
-        for i, v in enumerate(self.capped(path, values)):
-            t = self.text(f"{path}[{i}]", v, max_len=max_len, required=False)
-            if t:
-                out.setdefault(t.casefold(), t)
-        return list(out.values())
-
-    def month(self, path: str, value: str | None, *, required: bool) -> str | None:
-        if value is None or not value.strip():
-            if required:
-                self.add(path, "skal udfyldes (ÅÅÅÅ-MM).", "is required (YYYY-MM).")
-            return None
-        v = value.strip()
-        if not _MONTH.match(v):
-            self.add(path, "skal være en måned som ÅÅÅÅ-MM.", "must be a month as YYYY-MM.")
-            return None
-        if v > datetime.now(UTC).strftime("%Y-%m"):
-            self.add(path, "må ikke ligge i fremtiden.", "must not be in the future.")
-        return v
 
 
 def email(p: Problems, path: str, value: str | None) -> str | None:
@@ -120,15 +84,3 @@ def year(p: Problems, path: str, value: int | None) -> int | None:
     if not 1940 <= value <= date.today().year + 6:
         p.add(path, "er ikke et muligt årstal.", "is not a plausible year.")
     return value
-
-
-def postal_place(p: Problems, value: str | None, path: str = "postalCode") -> Place | None:
-    """Where a Danish postal code lies; a problem is noted when it is missing or not Danish."""
-    code = (value or "").strip()
-    if not code:
-        p.add(path, "skal udfyldes.", "is required.")
-        return None
-    place = place_for_postal_code(code)
-    if place is None:
-        p.add(path, "er ikke et dansk postnummer.", "is not a Danish postal code.")
-    return place

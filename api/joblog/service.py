@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from api.auth.actor import Actor
 from api.citizens.service import require_citizen
-from api.citizens.validation import Problems
 from api.jobs.repository import get_posting
+from api.validation import Problems
 from core.errors import Conflict, NotFound
 
 from . import repository

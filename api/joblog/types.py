@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from api.jobs.types import JobPosting
 from api.pagination import PageInfo
-from matching.ranking import PostingRecord
+from matching.records import PostingRecord
 
 
 @strawberry.enum

@@ -9,9 +9,9 @@ import uuid
 from datetime import UTC, date, datetime, time
 
 from api.auth.actor import Actor
-from api.citizens.validation import CONTRACT_TYPES, Problems, postal_place
 from api.companies.repository import get_company
 from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
+from api.validation import CONTRACT_TYPES, Problems, postal_place
 from core.errors import Conflict, NotFound
 from matching.engine import MatchingEngine
 

@@ -7,7 +7,7 @@ from api.auth.permissions import IsAuthenticated, IsCitizen, IsEmployer
 from api.inputs import plain
 from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 from core.errors import BadUserInput
-from matching.ranking import Filters, PostingRecord
+from matching.records import Filters, PostingRecord
 
 from . import employer, service
 from .repository import get_posting

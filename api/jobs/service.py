@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from api.auth.actor import Actor
 from api.citizens import repository as citizens
@@ -11,11 +12,22 @@ from api.meetings import repository as meetings
 from core.errors import BadUserInput, NotFound, Unavailable
 from matching.engine import MatchingEngine
 from matching.offers import swipe_feedback
-from matching.ranking import Filters, RankedJob
+from matching.records import Filters, RankedJob
 
 from . import repository
 
-NOT_INTERESTED_REASONS = ("TOO_FAR", "WRONG_HOURS", "NOT_MY_FIELD", "NOT_QUALIFIED", "OTHER")
+
+class NotInterestedReason(StrEnum):
+    """Why a suggestion did not fit; used only to improve this citizen's suggestions."""
+
+    TOO_FAR = "TOO_FAR"
+    WRONG_HOURS = "WRONG_HOURS"
+    NOT_MY_FIELD = "NOT_MY_FIELD"
+    NOT_QUALIFIED = "NOT_QUALIFIED"
+    OTHER = "OTHER"
+
+
+NOT_INTERESTED_REASONS: tuple[NotInterestedReason, ...] = tuple(NotInterestedReason)
 FIELD_PENALTY = 0.5  # per "not my field" answer, on that ISCO unit group, down to -1
 
 MAX_RESULTS = 500  # how deep a citizen can page into suggestions

@@ -1,32 +1,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
+from api import validation
+from api.jobs import service
 from api.pagination import PageInfo
 from api.taxonomy.types import Occupation
-from matching.ranking import PostingRecord, RankedJob
+from matching.records import PostingRecord, RankedJob
 
-
-@strawberry.enum(description="Working hours.")
-class Hours(Enum):
-    FULL_TIME = "FULL_TIME"
-    PART_TIME = "PART_TIME"
-    ANY = "ANY"
-
-
-@strawberry.enum(
-    description="Why a suggestion did not fit; used only to improve this citizen's suggestions."
+# The enums are the services' own, so each list of values is spelled once.
+Hours = strawberry.enum(validation.Hours, description="Working hours.")
+NotInterestedReason = strawberry.enum(
+    service.NotInterestedReason,
+    description="Why a suggestion did not fit; used only to improve this citizen's suggestions.",
 )
-class NotInterestedReason(Enum):
-    TOO_FAR = "TOO_FAR"
-    WRONG_HOURS = "WRONG_HOURS"
-    NOT_MY_FIELD = "NOT_MY_FIELD"
-    NOT_QUALIFIED = "NOT_QUALIFIED"
-    OTHER = "OTHER"
 
 
 @strawberry.type(description="The citizen's answer to a suggestion.")
