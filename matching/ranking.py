@@ -28,9 +28,6 @@ import numpy as np
 from .explanations import explain, explain_filter_only
 from .geo import haversine_km_many
 from .geoindex import GeoIndex
-
-# PostingRecord lives in matching.records; notifications.jobagent.matcher and
-# api.notifications.types still import it from here until their import lines move.
 from .records import WEIGHTS, CitizenProfile, Filters, PostingRecord, RankedJob, Weights
 
 
