@@ -29,6 +29,7 @@ import logging
 import os
 import platform
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,6 +121,10 @@ class Embedder:
         self.reuses_memory = reuse_freed_memory() if reuse_memory else False
         self.workers = max(1, workers if workers is not None else available_cores())
         self._tokenize_lock = threading.Lock()
+        # Texts embedded, by the kind of thread that asked (its name up to the first "_"):
+        # how tests see that a request path embedded nothing.
+        self.embedded_by_thread: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         if self.workers > 1:
             import torch
@@ -132,6 +137,8 @@ class Embedder:
     def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._count_lock:
+            self.embedded_by_thread[threading.current_thread().name.split("_")[0]] += len(texts)
         # Longest first, so each batch holds texts of similar length (little padding).
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]

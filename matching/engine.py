@@ -5,14 +5,24 @@ It is handed the occupation and posting documents (their owning repositories rea
 only collection it touches is the profile embeddings, through ``matching.profiles``. It knows
 nothing of HTTP or GraphQL. CPU-heavy work (embedding, index builds) runs in worker threads so
 the event loop keeps serving.
+
+Coffee-meeting offers are embedded when they are written (``remember_offer``, called by the
+offers service on create and update) into a per-process map of offer vectors, keyed by the
+offer and the content hash of its text, so a changed offer is never ranked on its old text.
+The deck only looks vectors up (``known_offer_vectors``): it never embeds on the request path.
+An offer the map lacks (written by another instance, seeded, or from before a restart) is
+ranked without the semantic component that once, and handed to one background thread, which
+embeds it through the disk cache; ``warm_offer_vectors`` fills the map for many at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +36,7 @@ from .explanations import citizen_terms
 from .geoindex import GeoIndex
 from .index import Manifest, VectorIndex
 from .ranking import JobRanker
-from .records import CitizenProfile, Filters, HistoryItem, PostingRecord, RankedJob
+from .records import CitizenProfile, Filters, HistoryItem, PostingRecord, RankedJobs
 from .texts import posting_text, profile_text
 from .titles import TitleMatch, TitleNormalizer, taxonomy_entries
 
@@ -61,9 +71,15 @@ class MatchingEngine:
         self.records: dict[str, PostingRecord] = {}
         self.occupation_labels: dict[str, tuple[str, str]] = {}
         self.occupation_isco: dict[str, str] = {}
+        self.occupation_alt_labels: dict[str, tuple[str, ...]] = {}  # Danish alternative labels
         self.titles: TitleNormalizer | None = None
         self.ranker = JobRanker(self.index, self.records, self.occupation_labels)
         self.ready = False
+        # Offer id -> (content hash of its text, vector); see the module's docstring.
+        self._offer_vectors: dict[str, tuple[str, np.ndarray]] = {}
+        self._offer_lock = threading.Lock()
+        self._offers_pending: set[tuple[str, str]] = set()  # (id, hash) handed to the filler
+        self._offer_filler: ThreadPoolExecutor | None = None
 
     # --- loading -----------------------------------------------------------------------------
     async def load(
@@ -77,6 +93,9 @@ class MatchingEngine:
         self.occupation_labels.clear()
         self.occupation_labels.update({o["_id"]: (o["labelDa"], o["labelEn"]) for o in occupations})
         self.occupation_isco = {o["_id"]: o["iscoCode"] for o in occupations}
+        self.occupation_alt_labels = {
+            o["_id"]: tuple(o.get("altLabelsDa") or ()) for o in occupations
+        }
         report.occupations = len(occupations)
         t = time.perf_counter()
         entries = taxonomy_entries(occupations)
@@ -173,39 +192,59 @@ class MatchingEngine:
         feedback: dict[str, float] | None = None,
         locale: str = "da",
     ) -> CitizenProfile:
+        """The profile ranking reads. With profiling off it holds only the citizen's own
+        choices (wishes, radius, hours, contract types) and the postings they answered:
+        nothing from the CV and no behavioural feedback."""
         cv = cv or {}
         prefs = citizen.get("preferences", {})
+        profiling = bool(citizen.get("consents", {}).get("profiling", True))
         lon, lat = citizen["location"]["coordinates"]
         wanted_ids = [o for o in prefs.get("occupationIds", []) if o in self.occupation_isco]
         lang = 1 if locale == "en" else 0
-        history = [
-            HistoryItem(
-                j.get("occupationId"),
-                self.occupation_isco.get(j.get("occupationId", "")),
-                j["title"],
-                j.get("employer"),
+        history = []
+        terms: set[str] = set()
+        if profiling:
+            history = [
+                HistoryItem(
+                    j.get("occupationId"),
+                    self.occupation_isco.get(j.get("occupationId", "")),
+                    j["title"],
+                    j.get("employer"),
+                    self.occupation_labels.get(j.get("occupationId", ""), ("", None))[1],
+                )
+                for j in cv.get("workHistory", [])
+            ]
+            experience = [h.title for h in history]
+            for h in history:
+                if h.occupation_id in self.occupation_labels:
+                    experience.append(self.occupation_labels[h.occupation_id][0])
+                    experience += self.occupation_alt_labels.get(h.occupation_id, ())
+            terms = citizen_terms(
+                cv.get("skills", []),
+                cv.get("courses", []),
+                cv.get("drivingLicences", []),
+                experience,
             )
-            for j in cv.get("workHistory", [])
-        ]
+        contracts = frozenset(prefs.get("contractTypes") or ())
         profile = CitizenProfile(
             id=citizen["_id"],
             lat=lat,
             lon=lon,
             radius_km=float(prefs.get("radiusKm", 30)),
             hours=prefs.get("hours", "ANY"),
+            profiling=profiling,
+            contract_types=contracts,
             wanted={o: self.occupation_isco[o] for o in wanted_ids},
             wanted_labels={o: self.occupation_labels[o][lang] for o in wanted_ids},
             history=history,
-            terms=citizen_terms(
-                cv.get("skills", []), cv.get("courses", []), cv.get("drivingLicences", [])
-            ),
+            terms=terms,
             excluded=excluded or set(),
-            feedback=feedback or {},
+            feedback=(feedback or {}) if profiling else {},
             locale=locale,
         )
         # A read never writes: opted out, no embedding is used (the opt-out and erasure remove
         # the stored one); opted in, the stored one or one embedded in memory.
-        if citizen.get("consents", {}).get("profiling", True):
+        if profiling:
             profile.vector = await self._current_profile_vector(db, citizen["_id"], cv, wanted_ids)
         return profile
 
@@ -273,16 +312,102 @@ class MatchingEngine:
         await profiles.save_vectors(db, items, self.embedder.model_id)
         return len(items)
 
-    async def offer_vectors(self, offers: list[Mapping]) -> dict[str, np.ndarray]:
-        """Embeddings of coffee-meeting offers (title, pitch, target occupations), through the
-        content-hash cache, so an unchanged offer is embedded once."""
-        texts = []
+    # --- coffee-meeting offers ------------------------------------------------------------
+    def offer_text(self, offer: Mapping) -> str:
+        """An offer's text to embed: title, target occupations, pitch."""
+        labels = [self.occupation_labels[t][0] for t in offer.get("targetOccupationIds", [])
+                  if t in self.occupation_labels]  # fmt: skip
+        return ". ".join([offer.get("title", ""), ", ".join(labels), offer.get("pitch", "")])
+
+    def _offer_keys(self, offers: Sequence[Mapping]) -> list[tuple[str, str, str]]:
+        """(offer id, content hash, text) of each offer."""
+        out = []
         for o in offers:
-            labels = [self.occupation_labels[t][0] for t in o.get("targetOccupationIds", [])
-                      if t in self.occupation_labels]  # fmt: skip
-            texts.append(". ".join([o.get("title", ""), ", ".join(labels), o.get("pitch", "")]))
-        vectors = await asyncio.to_thread(self.embedder.encode, texts)
-        return {o["_id"]: v for o, v in zip(offers, vectors, strict=True)}
+            text = self.offer_text(o)
+            out.append((o["_id"], content_hash(self.embedder.model_id, text), text))
+        return out
+
+    def _store_offer_vectors(self, keys: Sequence[tuple[str, str, str]], vectors) -> None:
+        with self._offer_lock:
+            for (oid, chash, _), vector in zip(keys, vectors, strict=True):
+                self._offer_vectors[oid] = (chash, np.array(vector, dtype=np.float32))
+
+    def known_offer_vectors(self, offers: Sequence[Mapping]) -> dict[str, np.ndarray]:
+        """The vectors of those offers whose current text was embedded; never embeds. The rest
+        are handed to the background filler, so a later deck has them."""
+        keys = self._offer_keys(offers)
+        found: dict[str, np.ndarray] = {}
+        missing = []
+        with self._offer_lock:
+            for oid, chash, text in keys:
+                known = self._offer_vectors.get(oid)
+                if known is not None and known[0] == chash:
+                    found[oid] = known[1]
+                elif (oid, chash) not in self._offers_pending:
+                    self._offers_pending.add((oid, chash))
+                    missing.append((oid, chash, text))
+        if missing:
+            self._fill_in_background(missing)
+        return found
+
+    def _fill_in_background(self, keys: list[tuple[str, str, str]]) -> None:
+        if self._offer_filler is None:
+            with self._offer_lock:
+                if self._offer_filler is None:
+                    self._offer_filler = ThreadPoolExecutor(1, thread_name_prefix="offer-vectors")
+        self._offer_filler.submit(self._fill, keys)
+
+    def _fill(self, keys: list[tuple[str, str, str]]) -> None:
+        try:
+            vectors = self.embedder.encode([t for _, _, t in keys])
+            self._store_offer_vectors(keys, vectors)
+        except Exception:
+            log.exception("embedding coffee-meeting offers failed; the next deck retries")
+        finally:
+            with self._offer_lock:
+                self._offers_pending.difference_update((oid, h) for oid, h, _ in keys)
+
+    def wait_for_offer_filler(self, timeout: float = 60.0) -> bool:
+        """Until the background filler has embedded what it was handed (tests, start-up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._offer_lock:
+                if not self._offers_pending:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    async def remember_offer(self, offer: Mapping) -> np.ndarray:
+        """Embed a created or changed offer now (the write path), for every later deck."""
+        return (await self.warm_offer_vectors([offer]))[offer["_id"]]
+
+    async def warm_offer_vectors(self, offers: Sequence[Mapping]) -> dict[str, np.ndarray]:
+        """Vectors of ``offers``: known ones looked up, the others embedded (through the
+        content-hash disk cache; offer texts are public) and remembered."""
+        keys = self._offer_keys(offers)
+        out: dict[str, np.ndarray] = {}
+        todo = []
+        with self._offer_lock:
+            for oid, chash, text in keys:
+                known = self._offer_vectors.get(oid)
+                if known is not None and known[0] == chash:
+                    out[oid] = known[1]
+                else:
+                    todo.append((oid, chash, text))
+        if todo:
+            vectors = await asyncio.to_thread(self.embedder.encode, [t for _, _, t in todo])
+            self._store_offer_vectors(todo, vectors)
+            out |= {oid: v for (oid, _, _), v in zip(todo, vectors, strict=True)}
+        return out
+
+    async def offer_vectors(self, offers: list[Mapping]) -> dict[str, np.ndarray]:
+        """Embeddings of coffee-meeting offers, embedding those not known yet (the employer's
+        ranking of one offer's requests). The deck uses ``known_offer_vectors``."""
+        return await self.warm_offer_vectors(offers)
+
+    def forget_offer(self, offer_id: str) -> None:
+        with self._offer_lock:
+            self._offer_vectors.pop(offer_id, None)
 
     async def forget_profile(self, db: AsyncDatabase, citizen_id: str, session=None) -> None:
         """Drop the citizen's profile embedding (profiling turned off, or account erased)."""
@@ -291,7 +416,7 @@ class MatchingEngine:
     # --- questions ---------------------------------------------------------------------------
     def recommend(
         self, profile: CitizenProfile, now: datetime, limit: int, filters: Filters | None = None
-    ) -> list[RankedJob]:
+    ) -> RankedJobs:
         return self.ranker.rank(profile, now, limit=limit, filters=filters)
 
     def normalize_title(self, text: str, k: int = 10) -> list[TitleMatch]:

@@ -5,6 +5,14 @@ occupations against the citizen's work history and wishes (same ESCO concept, sa
 same minor group), semantic similarity of the offer to the profile (when profiling is on),
 distance (video meetings count as near), and freshness.
 
+A card is *on the citizen's field* when a target occupation relates to a job they held or wish
+for at least at ISCO minor-group level; its reason names that job or wish. Every other card is
+"Et nyt felt, du kan prøve" and comes after all the cards on the field (semantic similarity
+orders cards but is never given as a reason: a warehouse worker's profile "resembles" a
+finance analyst's offer to the model). With profiling off only the wishes count: no work
+history, no similarity, no swipe feedback; a card matching no wish says that CV matching is
+off.
+
 Fair exposure: the deck is not sorted by fit alone, or the same strong companies would always
 take the top cards. It is a weighted random order (Efraimidis-Spirakis: key = u^(1/w)), with
 weight ``exp(sharpness * fit)`` and ``u`` drawn from a hash of (citizen, day, offer): strong
@@ -80,6 +88,9 @@ class DeckWeights:
 DECK_WEIGHTS = DeckWeights()
 
 
+FIELD_RELATION = 0.3  # the same ISCO minor group as a job held or wished: on the field
+
+
 @dataclass
 class OfferCard:
     offer_id: str
@@ -87,6 +98,11 @@ class OfferCard:
     distance_km: float | None
     reason: str
     components: dict[str, float]
+    on_field: bool = True  # False: "Et nyt felt, du kan prøve" (or, profiling off, no wish)
+
+    @property
+    def outside_field(self) -> bool:
+        return not self.on_field
 
 
 def _t(locale: str, da: str, en: str) -> str:
@@ -126,16 +142,17 @@ def rank_offers(
     for o in offers:
         targets = {t: occupation_isco.get(t, "") for t in o["targetOccupationIds"]}
         relation, because = 0.0, None
-        for item in profile.history:
+        for item in profile.history if profile.profiling else ():
             r = _relation(targets, item.occupation_id, item.isco)
             if r > relation:
-                relation, because = r, ("history", item.title)
+                title = (item.label_en or item.title) if profile.locale == "en" else item.title
+                relation, because = r, ("history", title)
         for oid, unit in profile.wanted.items():
             r = _relation(targets, oid, unit)
             if r > relation:
                 relation, because = r, ("wish", profile.wanted_labels.get(oid, ""))
         sim = 0.0
-        if profile.vector is not None and vectors and o["_id"] in vectors:
+        if profile.profiling and profile.vector is not None and vectors and o["_id"] in vectors:
             sim = max(0.0, float(np.dot(profile.vector, vectors[o["_id"]])))
         km = None
         if o.get("mode") != "VIDEO" and o.get("location"):
@@ -145,7 +162,9 @@ def rank_offers(
         age = max(0.0, (now - o["createdAt"]).total_seconds() / 86400)
         fresh = math.exp(-age / weights.freshness_days)
         units = {u for u in targets.values() if u}
-        liked = sum(profile.feedback.get(u, 0.0) for u in units) / len(units) if units else 0.0
+        liked = 0.0
+        if units and profile.profiling:
+            liked = sum(profile.feedback.get(u, 0.0) for u in units) / len(units)
         fit = max(
             0.0,
             weights.occupation * relation
@@ -159,7 +178,8 @@ def rank_offers(
                 offer_id=o["_id"],
                 fit=round(fit, 4),
                 distance_km=None if km is None else round(km, 1),
-                reason=_reason(profile.locale, because, relation, sim, km),
+                reason=_reason(profile.locale, because, relation, km, profile.profiling),
+                on_field=relation >= FIELD_RELATION,
                 components={
                     "occupation": relation,
                     "semantic": sim,
@@ -169,11 +189,13 @@ def rank_offers(
                 },
             )
         )
-    # Weighted random order: sorting by log(u) / w descending is sorting by u^(1/w).
+    # Weighted random order: sorting by log(u) / w descending is sorting by u^(1/w); every
+    # card on the field before the others.
     sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, len(cards)))
     cards.sort(
         key=lambda card: (
-            math.log(daily_draw(profile.id, day, card.offer_id)) / math.exp(sharpness * card.fit)
+            card.on_field,
+            math.log(daily_draw(profile.id, day, card.offer_id)) / math.exp(sharpness * card.fit),
         ),
         reverse=True,
     )
@@ -181,20 +203,32 @@ def rank_offers(
 
 
 def _reason(
-    locale: str, because: tuple[str, str] | None, relation: float, sim: float, km: float | None
+    locale: str,
+    because: tuple[str, str] | None,
+    relation: float,
+    km: float | None,
+    profiling: bool = True,
 ) -> str:
-    if because and relation >= 0.3:
+    if because and relation >= FIELD_RELATION:
         kind, label = because
-        if kind == "history":
+        close = relation < 0.6  # the same minor group only
+        if kind == "history" and close:
+            first = _t(locale, f"Tæt på din erfaring som {label.lower()}",
+                       f"Close to your experience as {label.lower()}")  # fmt: skip
+        elif kind == "history":
             first = _t(locale, f"Passer til din erfaring som {label.lower()}",
                        f"Fits your experience as {label.lower()}")  # fmt: skip
+        elif close:
+            first = _t(locale, f"Tæt på dit jobønske: {label.lower()}",
+                       f"Close to your job wish: {label.lower()}")  # fmt: skip
         else:
             first = _t(locale, f"Passer til dit jobønske: {label.lower()}",
                        f"Fits your job wish: {label.lower()}")  # fmt: skip
-    elif sim >= 0.45:
-        first = _t(locale, "Ligner det, du har arbejdet med", "Close to what you have done")
+    elif not profiling:
+        first = _t(locale, "Et kaffemøde inden for dine valg; CV-match er slået fra",
+                   "A coffee meeting within your choices; CV matching is off")  # fmt: skip
     else:
-        first = _t(locale, "Et nyt kaffemøde, du kan prøve", "A new coffee meeting to try")
+        first = _t(locale, "Et nyt felt, du kan prøve", "A new field you could try")
     if km is None:
         where = _t(locale, "video, ingen transport", "video, no travel")
     else:

@@ -1,5 +1,5 @@
 """Ranking job postings for a citizen: FAISS candidates, hard filters, a documented score blend,
-explanations, broadening, and the filter-only path for citizens who opted out of profiling.
+explanations, broadening, and the path for citizens who turned profiling off.
 
 Score = sum of weight x component, each component in [0, 1] (feedback in [-1, 1]):
 
@@ -11,10 +11,29 @@ Score = sum of weight x component, each component in [0, 1] (feedback in [-1, 1]
 | freshness  | 0.10   | halves every 10 days since posting |
 | feedback   | 0.05   | the citizen's own swipes and "not interested" answers, per ISCO unit group |
 
-A result is a *full match* when its occupation relation is at least unit level (0.6) or its
-semantic similarity is at least 0.55. Related jobs (same minor or sub-major group, or
-similarity >= 0.40) are *broadened* suggestions: they are added only when fewer than five full
-matches were posted in the last seven days, after the full matches, flagged with their reason.
+How a result relates to the citizen decides what it may be called and where it goes
+(``records.FIT``/``NEAR``/``OUTSIDE``), never the embedding alone: similar-sounding texts are
+not the same trade (a bus driver is not a geotechnician).
+
+* *Fitting* (a full match): the occupation relation is at least unit level (0.6).
+* *Near*: the same minor group (0.3), the citizen's field; a broadened suggestion.
+* *Outside the field*: a weaker relation (sub-major group, or only semantic similarity >=
+  0.40); a broadened suggestion labelled "Et nyt felt, du kan prøve".
+
+Broadened suggestions are added only when fewer than five fitting jobs were posted in the last
+seven days, after every fitting one: near ones first, then those outside the field, each by
+score. When fewer than five fitting jobs lie within the citizen's own radius (not a radius the
+query asked for), the nearest fitting ones beyond it are added after them, up to twice the
+radius (at least 25 km further), each labelled with its distance; the returned list
+(``records.RankedJobs``) says how many fit within the radius.
+
+Hard filters: the radius, the hours and the contract types the citizen wished, the deadline,
+and the postings they applied to or answered.
+
+Profiling off: no embedding, no CV, no behaviour. Only the citizen's own choices: jobs of a
+wished occupation or unit group first (newest first), then the same minor group (broadened),
+both within the filters; a search (words in the title, company or town) also finds jobs outside
+the wishes, after them. Without wishes, every job within the filters, newest first.
 """
 
 from __future__ import annotations
@@ -25,10 +44,22 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from .explanations import explain, explain_filter_only
+from .explanations import explain, explain_without_profiling
 from .geo import haversine_km_many
 from .geoindex import GeoIndex
-from .records import WEIGHTS, CitizenProfile, Filters, PostingRecord, RankedJob, Weights
+from .records import (
+    FIT,
+    NEAR,
+    OPEN,
+    OUTSIDE,
+    WEIGHTS,
+    CitizenProfile,
+    Filters,
+    PostingRecord,
+    RankedJob,
+    RankedJobs,
+    Weights,
+)
 
 
 def occupation_relation(posting: PostingRecord, occupations: Mapping[str, str]) -> float:
@@ -52,7 +83,22 @@ def occupation_relation(posting: PostingRecord, occupations: Mapping[str, str]) 
 def _passes(p: PostingRecord, profile: CitizenProfile, now: datetime, hours: str) -> bool:
     if p.id in profile.excluded or p.deadline < now:
         return False
+    if profile.contract_types and p.contract_type not in profile.contract_types:
+        return False
     return hours == "ANY" or p.hours == hours
+
+
+def fit_of(relation: float, weights: Weights = WEIGHTS) -> str:
+    if relation >= weights.full_match_relation:
+        return FIT
+    if relation >= 0.3:
+        return NEAR
+    return OUTSIDE
+
+
+def reach_km(radius: float, weights: Weights = WEIGHTS) -> float:
+    """How far beyond the radius fitting jobs are looked for when few lie within it."""
+    return max(radius * weights.beyond_radius_factor, radius + weights.beyond_radius_min_extra_km)
 
 
 def _matches_search(p: PostingRecord, words: Sequence[str]) -> bool:
@@ -95,12 +141,15 @@ class JobRanker:
         limit: int = 50,
         filters: Filters | None = None,
         oversample: int = 400,
-    ) -> list[RankedJob]:
+    ) -> RankedJobs:
         filters = filters or Filters()
         if profile.vector is None:
-            return self._filter_only(profile, now, limit, filters)
+            return self._without_profiling(profile, now, limit, filters)
         w = self.weights
         radius = filters.radius_km or profile.radius_km
+        # Only the citizen's own radius is widened for fitting jobs; one the query asked for
+        # is kept.
+        reach = reach_km(radius, w) if filters.radius_km is None else radius
         hours = filters.hours or profile.hours
         words = (filters.search or "").lower().split()
         known = {
@@ -109,7 +158,8 @@ class JobRanker:
         }
         # Candidates: the semantic top-k within the radius cells, plus every posting of the
         # citizen's own ISCO unit groups (found through the inverted index, so a rare trade's
-        # few local postings are never crowded out of the semantic top-k).
+        # few local postings are never crowded out of the semantic top-k, and fitting jobs
+        # beyond the radius can be found).
         hits = dict(self.index.search(profile.vector, oversample, profile.lat, profile.lon, radius))
         units = {u for u in known.values() if u}
         extra = [
@@ -131,15 +181,17 @@ class JobRanker:
             km = haversine_km_many(profile.lat, profile.lon, lat, lon)
         else:
             km = np.zeros(0)
-        full: list[RankedJob] = []
-        related: list[RankedJob] = []
+        groups: dict[str, list[RankedJob]] = {FIT: [], NEAR: [], OUTSIDE: []}
+        beyond: list[RankedJob] = []
         for (p, sim), dist in zip(candidates, km.tolist(), strict=True):
-            if dist > radius:
-                continue
+            if dist > reach or (dist > radius and p.isco not in units):
+                continue  # beyond the radius only fitting jobs count: the same unit group
             relation = occupation_relation(p, known)
-            is_full = relation >= w.full_match_relation or sim >= w.full_match_semantic
-            if not is_full and relation < 0.1 and sim < w.related_semantic:
+            fit = fit_of(relation, w)
+            if dist > radius and fit != FIT:
                 continue
+            if fit == OUTSIDE and relation < 0.1 and sim < w.related_semantic:
+                continue  # unrelated
             age_days = max((now - p.posted_at).total_seconds() / 86400, 0.0)
             components = {
                 "semantic": max(sim, 0.0),
@@ -155,27 +207,43 @@ class JobRanker:
                 + w.freshness * components["freshness"]
                 + w.feedback * components["feedback"]
             )
-            job = RankedJob(p, score, not is_full, None, None, components)  # type: ignore[arg-type]
+            job = RankedJob(p, score, fit != FIT, None, None, components, fit)  # type: ignore[arg-type]
             job.components["distance_km"] = dist
-            (full if is_full else related).append(job)
-        full.sort(key=lambda j: -j.score)
-        related.sort(key=lambda j: -j.score)
+            if dist > radius:
+                job.beyond_radius = True
+                job.components["radius_km"] = radius
+                beyond.append(job)
+            else:
+                groups[fit].append(job)
+        for group in groups.values():
+            group.sort(key=lambda j: (-j.score, j.posting.id))
+        beyond.sort(key=lambda j: (j.components["distance_km"], j.posting.id))
+        results = RankedJobs(groups[FIT][:limit])
+        results.radius_km = radius
+        results.fitting_within_radius = len(groups[FIT])
+        wanting = w.fitting_within_radius - len(groups[FIT])
+        if wanting > 0 and beyond and len(results) < limit:
+            added = beyond[: min(wanting, limit - len(results))]
+            results += added
+            results.reached_km = max(j.components["distance_km"] for j in added)
         week_ago = now - timedelta(days=7)
-        recent_full = sum(1 for j in full if j.posting.posted_at >= week_ago)
-        results = full[:limit]
+        recent_full = sum(1 for j in groups[FIT] if j.posting.posted_at >= week_ago)
         if recent_full < w.broaden_below_per_week and len(results) < limit:
-            results += related[: limit - len(results)]
+            results += (groups[NEAR] + groups[OUTSIDE])[: limit - len(results)]
         for job in results:
             job.explanation = explain(job, profile, self.occupation_labels)
             if job.broadened:
                 job.broadened_reason = job.explanation.broadened_reason
         return results
 
-    def _filter_only(
+    def _without_profiling(
         self, profile: CitizenProfile, now: datetime, limit: int, filters: Filters
-    ) -> list[RankedJob]:
-        """No profile embedding: plain filters and search, newest first, no CV matching."""
+    ) -> RankedJobs:
+        """No profile embedding and nothing from the CV: the citizen's own choices only."""
+        w = self.weights
         radius = filters.radius_km or profile.radius_km
+        wanted = profile.wanted
+        reach = reach_km(radius, w) if filters.radius_km is None and wanted else radius
         hours = filters.hours or profile.hours
         words = (filters.search or "").lower().split()
         candidates = [
@@ -183,16 +251,47 @@ class JobRanker:
             for p in self.records.values()
             if _passes(p, profile, now, hours) and (not words or _matches_search(p, words))
         ]
+        results = RankedJobs()
+        results.radius_km = radius
         if not candidates:
-            return []
+            return results
         lat = np.fromiter((p.lat for p in candidates), float, len(candidates))
         lon = np.fromiter((p.lon for p in candidates), float, len(candidates))
         km = haversine_km_many(profile.lat, profile.lon, lat, lon)
-        inside = [(p, d) for p, d in zip(candidates, km.tolist(), strict=True) if d <= radius]
-        inside.sort(key=lambda pd: (pd[0].posted_at, pd[0].id), reverse=True)
-        return [
-            RankedJob(
-                p, 0.0, False, None, explain_filter_only(p, d, profile.locale), {"distance_km": d}
-            )
-            for p, d in inside[:limit]
-        ]
+        groups: dict[str, list[RankedJob]] = {FIT: [], NEAR: [], OPEN: []}
+        beyond: list[RankedJob] = []
+        for p, dist in zip(candidates, km.tolist(), strict=True):
+            if dist > reach:
+                continue
+            fit = fit_of(occupation_relation(p, wanted), w) if wanted else OPEN
+            if fit == OUTSIDE:
+                if not words:
+                    continue  # not what the citizen wished for
+                fit = OPEN  # found by their own search
+            if dist > radius and fit != FIT:
+                continue
+            job = RankedJob(p, 0.0, fit == NEAR, None, None, {"distance_km": dist}, fit)  # type: ignore[arg-type]
+            if dist > radius:
+                job.beyond_radius = True
+                job.components["radius_km"] = radius
+                beyond.append(job)
+            else:
+                groups[fit].append(job)
+        for group in groups.values():
+            group.sort(key=lambda j: (j.posting.posted_at, j.posting.id), reverse=True)
+        beyond.sort(key=lambda j: (j.components["distance_km"], j.posting.id))
+        results += groups[FIT]
+        results.fitting_within_radius = len(groups[FIT])
+        wanting = w.fitting_within_radius - len(groups[FIT])
+        if wanting > 0 and beyond:
+            added = beyond[:wanting]
+            results += added
+            results.reached_km = max(j.components["distance_km"] for j in added)
+        results += groups[NEAR] + groups[OPEN]
+        del results[limit:]
+        if not any(j.beyond_radius for j in results):
+            results.reached_km = None
+        for job in results:
+            job.explanation = explain_without_profiling(job, profile, self.occupation_labels)
+            job.broadened_reason = job.explanation.broadened_reason
+        return results

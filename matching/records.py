@@ -30,6 +30,11 @@ class Weights:
     full_match_semantic: float = 0.55
     related_semantic: float = 0.40
     broaden_below_per_week: int = 5
+    # Fewer fitting jobs than this within the citizen's own radius: the nearest fitting ones
+    # beyond it are added, up to this many times the radius (and at least this much further).
+    fitting_within_radius: int = 5
+    beyond_radius_factor: float = 2.0
+    beyond_radius_min_extra_km: float = 25.0
 
 
 WEIGHTS = Weights()
@@ -52,6 +57,7 @@ class PostingRecord:
     company_name: str
     town: str
     requirements: tuple[tuple[str, bool], ...]
+    contract_type: str = "PERMANENT"  # api.validation.ContractType
 
     @classmethod
     def from_doc(cls, d: Mapping) -> PostingRecord:
@@ -72,6 +78,7 @@ class PostingRecord:
             requirements=tuple(
                 (r["skill"], bool(r["required"])) for r in d.get("requirements", [])
             ),
+            contract_type=d.get("contractType") or "PERMANENT",
         )
 
 
@@ -79,8 +86,9 @@ class PostingRecord:
 class HistoryItem:
     occupation_id: str | None
     isco: str | None
-    title: str
+    title: str  # the citizen's own words (Danish texts use them)
     employer: str | None
+    label_en: str | None = None  # the occupation's English label, for English texts
 
 
 @dataclass
@@ -90,11 +98,18 @@ class CitizenProfile:
     lon: float
     radius_km: float
     hours: str = "ANY"  # FULL_TIME, PART_TIME or ANY
-    vector: np.ndarray | None = None  # None: profiling is off
+    vector: np.ndarray | None = None  # None: profiling is off (or no profile text yet)
+    # False: the citizen turned profiling off. Nothing from the CV or from their behaviour
+    # (history, skills, swipes) is used; only their own choices (wishes, radius, hours,
+    # contract types) filter and order.
+    profiling: bool = True
+    contract_types: frozenset[str] = frozenset()  # wished contract types; empty: any
     wanted: dict[str, str] = field(default_factory=dict)  # occupation id -> ISCO unit code
     wanted_labels: dict[str, str] = field(default_factory=dict)  # occupation id -> label
     history: list[HistoryItem] = field(default_factory=list)
-    terms: set[str] = field(default_factory=set)  # skills, courses, licences (lower case)
+    # Skills, courses, licences, job titles and the ESCO labels of the occupations held
+    # (lower case): what a posting's requirements are met by.
+    terms: set[str] = field(default_factory=set)
     excluded: set[str] = field(default_factory=set)  # applied to or rejected postings
     feedback: dict[str, float] = field(default_factory=dict)  # ISCO unit -> [-1, 1]
     locale: str = "da"
@@ -111,6 +126,13 @@ class Explanation:
     broadened_reason: str | None = None
 
 
+# How a suggestion relates to what the citizen has done or wants (``matching.ranking``).
+FIT = "FIT"  # same occupation or ISCO unit group as a job held or wished: a full match
+NEAR = "NEAR"  # same ISCO minor group: the citizen's field, broadened
+OUTSIDE = "OUTSIDE"  # a weaker relation: outside the citizen's field ("Et nyt felt")
+OPEN = "OPEN"  # profiling off and no wish to compare with: shown because it fits the filters
+
+
 @dataclass
 class RankedJob:
     posting: PostingRecord
@@ -119,6 +141,21 @@ class RankedJob:
     broadened_reason: str | None
     explanation: Explanation
     components: dict[str, float]
+    fit: str = FIT
+    beyond_radius: bool = False  # a fitting job beyond the radius, added because few lie inside
+
+    @property
+    def outside_field(self) -> bool:
+        return self.fit == OUTSIDE
+
+
+class RankedJobs(list):
+    """Ranked jobs (a list) and what the ranking found about the radius: how many fitting jobs
+    lie within it, and how far it reached for more when they were fewer than five."""
+
+    radius_km: float = 0.0
+    fitting_within_radius: int = 0
+    reached_km: float | None = None  # set when fitting jobs beyond the radius were added
 
 
 @dataclass

@@ -28,6 +28,14 @@ from .embeddings import Embedder
 # Chosen on the validation split (jobunivers bench titles): 0.9 gave the best MAP.
 DEFAULT_ALPHA = 0.9
 
+# A free-text title counts as recognised when its best hybrid score reaches this; below it the
+# employer is asked to pick the occupation. Measured on the full taxonomy with the index built
+# from the split's index labels: of 1,479 held-out Danish alternative labels 95.5 % reach 0.45
+# (89.7 % of 600 of them with one typo), of 810 random and pronounceable nonsense strings 1.2 %.
+# The earlier 0.35 let 8.1 % of the nonsense through ("Xyzzy qwerty" scored 0.37 and was filed
+# as an estate-agent assistant).
+CONFIDENT_SCORE = 0.45
+
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())

@@ -28,8 +28,15 @@ class JobsQuery:
     @strawberry.field(
         permission_classes=[IsCitizen],
         description=(
-            "Jobs ranked by fit with the primary CV, each with its explanation. Citizens who "
-            "turned profiling off get filtered, newest-first results. Added in contract 0.2."
+            "Jobs ranked by fit with the primary CV, each with its explanation; jobs only "
+            "weakly related come after the fitting ones, broadened and marked outsideField. "
+            "When fewer than five fitting jobs lie within the citizen's own radius, the nearest "
+            "fitting ones beyond it are added (beyondRadius) and radiusNotice says so. Citizens "
+            "who turned profiling off get results by their own choices only, nothing from the "
+            "CV: jobs of a wished occupation, then of its field (broadened), newest first, "
+            "within their radius, hours and contract types (a search also finds others, after "
+            "them); without wishes every job within those filters, newest first. Added in "
+            "contract 0.2."
         ),
     )
     async def recommended_jobs(
@@ -51,7 +58,7 @@ class JobsQuery:
             radius_km=f.radius_km, hours=f.hours.value if f.hours else None, search=f.search
         )
         ctx = info.context
-        page, more, profiling = await service.recommended_jobs(
+        page, more, profiling, notice = await service.recommended_jobs(
             ctx.db,
             ctx.engine,
             ctx.require_actor(),
@@ -70,6 +77,8 @@ class JobsQuery:
             edges=edges,
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
             profiling=profiling,
+            fitting_within_radius=page.fitting_within_radius,
+            radius_notice=notice,
         )
 
     @strawberry.field(

@@ -1,4 +1,9 @@
-"""Job suggestions for the signed-in citizen."""
+"""Job suggestions for the signed-in citizen.
+
+With profiling off nothing derived from the CV or from the citizen's behaviour ranks their
+suggestions: the CV is not read and swipes are not turned into feedback; their wishes, radius,
+hours, contract types and own "not interested" answers (hidden, not scored) still apply
+(``matching.ranking``)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from api.meetings import repository as meetings
 from core.errors import BadUserInput, NotFound, Unavailable
 from matching.engine import MatchingEngine
 from matching.offers import swipe_feedback
-from matching.records import Filters, RankedJob
+from matching.records import WEIGHTS, Filters, RankedJobs
 
 from . import repository
 
@@ -42,8 +47,10 @@ async def recommended_jobs(
     first: int,
     filters: Filters,
     locale: str,
-) -> tuple[list[RankedJob], bool, bool]:
-    """One page of suggestions, whether more exist, and whether profiling was used."""
+) -> tuple[RankedJobs, bool, bool, str | None]:
+    """One page of suggestions (with what the ranking found about the radius), whether more
+    exist, whether profiling was used, and the notice when fewer than five fitting jobs lie
+    within the citizen's radius."""
     if not engine.ready:
         raise Unavailable(
             "Jobforslag er ved at blive klargjort. Prøv igen om lidt.",
@@ -62,18 +69,48 @@ async def recommended_jobs(
             "Udfyld din profil for at få jobforslag.",
             "Fill in your profile to get job suggestions.",
         )
-    cv = await citizens.primary_cv(db, actor.id)
+    profiling = citizen.get("consents", {}).get("profiling", True)
+    cv = await citizens.primary_cv(db, actor.id) if profiling else None
     excluded, feedback = feedback_signals(await repository.feedback_of(db, actor.id))
-    for unit, score in swipe_feedback(await meetings.swipes_of(db, actor.id)).items():
-        feedback[unit] = max(-1.0, min(1.0, feedback.get(unit, 0.0) + score))
+    if profiling:
+        for unit, score in swipe_feedback(await meetings.swipes_of(db, actor.id)).items():
+            feedback[unit] = max(-1.0, min(1.0, feedback.get(unit, 0.0) + score))
     excluded |= await joblog.applied_posting_ids(db, actor.id)  # applied to: not suggested again
     profile = await engine.citizen_profile(
         db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale
     )
     limit = min(offset + first + 1, MAX_RESULTS)
     ranked = engine.recommend(profile, datetime.now(UTC), limit, filters)
-    page = ranked[offset : offset + first]
-    return page, len(ranked) > offset + first, profile.vector is not None
+    page = RankedJobs(ranked[offset : offset + first])
+    page.radius_km = ranked.radius_km
+    page.fitting_within_radius = ranked.fitting_within_radius
+    page.reached_km = ranked.reached_km
+    notice = None
+    if filters.radius_km is None and (profile.wanted or profile.history):
+        notice = radius_notice(ranked, locale)
+    return page, len(ranked) > offset + first, profile.vector is not None, notice
+
+
+def radius_notice(ranked: RankedJobs, locale: str) -> str | None:
+    """Said when fewer than five fitting jobs lie within the radius (and so the nearest
+    fitting ones beyond it, if any, were added)."""
+    n, radius = ranked.fitting_within_radius, ranked.radius_km
+    if n >= WEIGHTS.fitting_within_radius:
+        return None
+    da_count = (
+        "Der er ingen job" if n == 0 else ("Der er kun 1 job" if n == 1 else f"Der er kun {n} job")
+    )
+    en_count = (
+        "There are no jobs"
+        if n == 0
+        else ("There is only 1 job" if n == 1 else f"There are only {n} jobs")
+    )
+    da = f"{da_count} inden for din radius på {radius:.0f} km, der passer til dig."
+    en = f"{en_count} within your radius of {radius:.0f} km that fit you."
+    if ranked.reached_km is not None:
+        da += f" Vi viser også de nærmeste op til {ranked.reached_km:.0f} km væk."
+        en += f" We also show the nearest ones up to {ranked.reached_km:.0f} km away."
+    return en if locale == "en" else da
 
 
 def feedback_signals(answers: list[dict]) -> tuple[set[str], dict[str, float]]:

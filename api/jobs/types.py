@@ -90,11 +90,30 @@ class RecommendedJob:
     posting: JobPosting
     score: float = strawberry.field(description="0-1; higher is a better fit. 0 without profiling.")
     broadened: bool = strawberry.field(
-        description="A related job offered because there were few full matches; not a full match."
+        description=(
+            "Not a full match: a related job (the same field) or one outside the field "
+            "(outsideField), offered after the full matches because they were few."
+        )
     )
     broadened_reason: str | None
     distance_km: float | None
     explanation: JobExplanation
+    outside_field: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when the job relates only weakly to what the citizen has done or wishes "
+            'for: show it as outside their field ("Et nyt felt, du kan prøve"). Such jobs '
+            "are broadened and come after the fitting ones. Added in contract 0.2 (issue 14)."
+        ),
+    )
+    beyond_radius: bool = strawberry.field(
+        default=False,
+        description=(
+            "A fitting job beyond the citizen's radius, added because fewer than five lie "
+            "within it; distanceKm and the reasons say how far. Added in contract 0.2 "
+            "(issue 14)."
+        ),
+    )
 
     @classmethod
     def from_ranked(cls, job: RankedJob) -> RecommendedJob:
@@ -105,6 +124,8 @@ class RecommendedJob:
             broadened=job.broadened,
             broadened_reason=job.broadened_reason,
             distance_km=round(job.components.get("distance_km", 0.0), 1),
+            outside_field=job.outside_field,
+            beyond_radius=job.beyond_radius,
             explanation=JobExplanation(
                 summary=e.summary,
                 reasons=e.reasons,
@@ -134,7 +155,23 @@ class RecommendedJobConnection:
     edges: list[RecommendedJobEdge]
     page_info: PageInfo
     profiling: bool = strawberry.field(
-        description="False when the citizen turned CV-based suggestions off: plain filters."
+        description="False when the citizen turned CV-based suggestions off: their own choices only."
+    )
+    fitting_within_radius: int = strawberry.field(
+        default=0,
+        description=(
+            "How many fitting jobs (full matches; without profiling, jobs of a wished "
+            "occupation) lie within the radius. Added in contract 0.2 (issue 14)."
+        ),
+    )
+    radius_notice: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Set when fewer than five fitting jobs lie within the citizen's own radius: says "
+            "so, and how far the nearest fitting ones beyond it were looked for (those are "
+            "marked beyondRadius). Null otherwise, and when the query set radiusKm. Added in "
+            "contract 0.2 (issue 14)."
+        ),
     )
 
 

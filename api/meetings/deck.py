@@ -1,5 +1,9 @@
 """The citizen's swipe deck: which coffee meetings they are shown, in which order, and the
-companies they chose never to see again."""
+companies they chose never to see again.
+
+The deck never embeds: offers are embedded when written, and the deck only looks their vectors
+up (``MatchingEngine.known_offer_vectors``). With profiling off it reads neither the CV's
+history nor the citizen's swipes for ranking (``matching.offers``)."""
 
 from __future__ import annotations
 
@@ -41,12 +45,13 @@ async def swipe_deck(
         found.append(o)
     if not found:
         return []
-    cv = await citizens.primary_cv(db, actor.id)
-    feedback = swipe_feedback(await repository.swipes_of(db, actor.id))
+    profiling = citizen.get("consents", {}).get("profiling", True)
+    cv = await citizens.primary_cv(db, actor.id) if profiling else None
+    feedback = swipe_feedback(await repository.swipes_of(db, actor.id)) if profiling else None
     profile = await engine.citizen_profile(db, citizen, cv, feedback=feedback, locale=locale)
     vectors = None
     if profile.vector is not None and engine.ready:
-        vectors = await engine.offer_vectors(found)
+        vectors = engine.known_offer_vectors(found)
     cards = rank_offers(profile, found, now, local_day(now), engine.occupation_isco, vectors)
     by_id = {o["_id"]: o for o in found}
     return [(by_id[card.offer_id], card) for card in cards[:first]]

@@ -37,7 +37,7 @@ class OffersMutation:
     @strawberry.mutation(permission_classes=[IsEmployer], description="Publish a coffee meeting.")
     async def create_offer(self, info: Info, input: OfferInput) -> CoffeeMeetingOffer:
         doc = await service.create_offer(
-            info.context.db, info.context.require_actor(), plain(input)
+            info.context.db, info.context.require_actor(), plain(input), info.context.engine
         )
         return CoffeeMeetingOffer.from_doc(doc)
 
@@ -49,7 +49,11 @@ class OffersMutation:
         self, info: Info, id: strawberry.ID, input: OfferInput
     ) -> CoffeeMeetingOffer:
         doc = await service.update_offer(
-            info.context.db, info.context.require_actor(), str(id), plain(input)
+            info.context.db,
+            info.context.require_actor(),
+            str(id),
+            plain(input),
+            info.context.engine,
         )
         return CoffeeMeetingOffer.from_doc(doc)
 

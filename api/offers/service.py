@@ -5,10 +5,14 @@ capacity, and an expiry. It is OPEN, PAUSED (hidden from decks, requests kept) o
 good; unanswered requests are closed with a kind notice). Slots can be added; a slot with
 bookings cannot be removed or shrunk below its bookings. Citizens may see any open offer,
 employers their own company's offers in every state.
+
+An offer is embedded when it is written (created or changed), given the matching engine, so the
+swipe deck only looks its vector up and never embeds on the request path.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -19,11 +23,14 @@ from api.meetings.rules import CloseReason
 from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
 from api.validation import Problems, postal_place
 from core.errors import Conflict, NotFound
+from matching.engine import MatchingEngine
 from matching.offers import deck_area
 
 from . import repository
 from .repository import OfferDoc, SlotDoc
 from .rules import STATUS_FROM, MeetingMode, OfferStatus, offer_not_found
+
+log = logging.getLogger(__name__)
 
 MODES = tuple(MeetingMode)
 MAX_SLOTS = 50
@@ -118,7 +125,20 @@ def _expiry(slots: list[SlotDoc], wanted: datetime | None) -> datetime:
     return min(wanted.astimezone(UTC), last) if wanted else last
 
 
-async def create_offer(db, actor: Actor, data: dict) -> OfferDoc:
+async def _embed(engine: MatchingEngine | None, offer: OfferDoc) -> None:
+    """Embed the written offer for the deck. The write stands if this fails: the deck then
+    embeds it in the background instead."""
+    if engine is None:
+        return
+    try:
+        await engine.remember_offer(offer)
+    except Exception:
+        log.exception("embedding a written offer failed", extra={"offer": offer["_id"]})
+
+
+async def create_offer(
+    db, actor: Actor, data: dict, engine: MatchingEngine | None = None
+) -> OfferDoc:
     now = _now()
     fields = await _clean(db, data, now, new=True)
     company = (await companies_by_cvr(db, [actor.cvr]))[0]
@@ -135,6 +155,7 @@ async def create_offer(db, actor: Actor, data: dict) -> OfferDoc:
         "updatedAt": now,
     }
     await repository.insert_offer(db, doc)
+    await _embed(engine, doc)
     return doc
 
 
@@ -160,7 +181,9 @@ async def own_offer(db, actor: Actor, offer_id: str) -> OfferDoc:
     return offer
 
 
-async def update_offer(db, actor: Actor, offer_id: str, data: dict) -> OfferDoc:
+async def update_offer(
+    db, actor: Actor, offer_id: str, data: dict, engine: MatchingEngine | None = None
+) -> OfferDoc:
     offer = await own_offer(db, actor, offer_id)
     if offer["status"] == OfferStatus.CLOSED:
         raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
@@ -172,6 +195,7 @@ async def update_offer(db, actor: Actor, offer_id: str, data: dict) -> OfferDoc:
     )
     if updated is None:
         raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
+    await _embed(engine, updated)
     return updated
 
 

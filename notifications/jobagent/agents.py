@@ -49,7 +49,13 @@ def basic_settings(citizen: Mapping, cv: Mapping | None) -> dict:
     hours, a daily digest."""
     prefs = citizen.get("preferences", {})
     occupations = list(prefs.get("occupationIds", []))
-    for job in (cv or {}).get("workHistory", []):
+    # With profiling off only the citizen's own wishes shape the agent, nothing from the CV.
+    held = (
+        (cv or {}).get("workHistory", [])
+        if citizen.get("consents", {}).get("profiling", True)
+        else []
+    )
+    for job in held:
         if job.get("occupationId") and job["occupationId"] not in occupations:
             occupations.append(job["occupationId"])
     return {

@@ -1,6 +1,11 @@
 """Digests (``job-digest``: "3 nye job der matcher dig: Lagermedarbejder i Kolding, ..."), daily
 or weekly, topped up to five suggestions a week from the citizen's ranked suggestions, broadened
-ones flagged."""
+ones flagged.
+
+The top-up ranks as the citizen's own suggestions do (``MatchingEngine.citizen_profile``), in
+their order (full matches, then the same field, then outside it, the last two flagged
+broadened): with profiling off on their wishes only, nothing from the CV. A job listed only
+because it fits the filters (profiling off and no wishes) is no suggestion and is not added."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import datetime, timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 
 from matching.engine import MatchingEngine
+from matching.records import OPEN
 
 from ..directory import Directory
 from ..inbox import Text, notify
@@ -85,7 +91,7 @@ async def top_up(
     taken = await repository.alerted_posting_ids(db, agent["_id"])
     out: list[AlertDoc] = []
     for job in engine.recommend(profile, now, 50):
-        if job.posting.id in taken:
+        if job.posting.id in taken or job.fit == OPEN:
             continue
         doc: AlertDoc = {
             "_id": f"{agent['_id']}:{job.posting.id}",

@@ -49,8 +49,11 @@ def embedder(tmp_path_factory) -> Embedder:
 @pytest.fixture(scope="session")
 def matching_world(db_server, embedder, tmp_path_factory):
     name = f"match_{uuid.uuid4().hex[:8]}"
+    # 400 postings: enough that the demo citizen has 20 fitting jobs within the radius (a page
+    # of full matches, tests/api/test_query_counts.py); 40 offers, so most citizens' decks hold
+    # offers on their field and off it (the reason audit).
     spec = SeedSpec(
-        seed=11, companies=30, postings=300, offers=5, citizens=40, as_of=datetime.now(UTC).date()
+        seed=11, companies=30, postings=400, offers=40, citizens=40, as_of=datetime.now(UTC).date()
     )
     index_dir = tmp_path_factory.mktemp("index")
 
