@@ -17,6 +17,7 @@ from core.settings import Settings
 from matching.engine import MatchingEngine
 
 from .auth.actor import Actor
+from .auth.erased import account_deleted
 from .auth.verifier import TokenVerifier
 
 if TYPE_CHECKING:
@@ -46,10 +47,16 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def authenticate(verifier: TokenVerifier, token: str | None) -> AuthResult:
+    """Who the token is for. A valid token of an erased account is refused like a deleted
+    Firebase user (UNAUTHENTICATED, reason ACCOUNT_DELETED), checked in memory
+    (``api.auth.erased``)."""
     if token is None:
         return AuthResult()
     try:
-        return AuthResult(actor=await verifier.verify(token))
+        actor = await verifier.verify(token)
+        if await verifier.erased.holds(actor.id):
+            raise account_deleted()
+        return AuthResult(actor=actor)
     except DomainError as e:
         return AuthResult(error=e)
 

@@ -1,6 +1,8 @@
-"""Periodic work of every API instance: postings past their deadline leave the index,
-postings changed through another instance are brought into this instance's index, unanswered
-meeting requests expire with a kind notice, and meeting reminders go out 24 h and 1 h before.
+"""Periodic work of every API instance: this instance learns the accounts erased through
+another one (so their tokens are refused), the sign-in accounts erasure could not delete are
+tried again, postings past their deadline leave the index, postings changed through another
+instance are brought into this instance's index, unanswered meeting requests expire with a
+kind notice, and meeting reminders go out 24 h and 1 h before.
 
 Every step is idempotent (conditional updates, notification keys), so several instances may
 run it at the same time.
@@ -16,8 +18,11 @@ from datetime import UTC, datetime
 from core.settings import Settings
 from matching.engine import MatchingEngine
 
+from .auth.erased import registered
+from .auth.verifier import SignInAccounts, build_sign_in_accounts
 from .jobs import repository as jobs
 from .meetings import housekeeping as meetings
+from .privacy import accounts
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +33,17 @@ class SyncState:
 
 
 async def run_once(
-    db, settings: Settings, engine: MatchingEngine, state: SyncState, now: datetime | None = None
+    db,
+    settings: Settings,
+    engine: MatchingEngine,
+    state: SyncState,
+    now: datetime | None = None,
+    sign_in_accounts: SignInAccounts | None = None,
 ) -> dict[str, int]:
     now = now or datetime.now(UTC)
+    erased_read = await accounts.sync_erased(db, registered(settings))
+    sign_ins = sign_in_accounts or build_sign_in_accounts(settings)
+    sign_ins_deleted = await accounts.retry_sign_in_deletions(db, sign_ins, now)
     expired = await jobs.expire_postings(db, now)
     for posting_id in expired:
         engine.remove_posting(posting_id)
@@ -41,6 +54,8 @@ async def run_once(
             state.since = max(state.since, doc["updatedAt"])
             synced += 1
     return {
+        "erased_accounts_read": erased_read,
+        "sign_in_accounts_deleted": sign_ins_deleted,
         "postings_expired": len(expired),
         "postings_synced": synced,
         "requests_expired": await meetings.expire_requests(db, settings, now),
@@ -48,11 +63,29 @@ async def run_once(
     }
 
 
-async def run_forever(db, settings: Settings, engine: MatchingEngine) -> None:
-    state = SyncState()
+async def load_erased_accounts(db, settings: Settings) -> None:
+    """The erased accounts, read once at start-up; requests wait for this (``api.auth.erased``),
+    so it is retried quickly while the database is unreachable."""
+    delay = 0.5
     while True:
         try:
-            figures = await run_once(db, settings, engine, state)
+            await accounts.sync_erased(db, registered(settings))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reading the erased accounts failed; retrying")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def run_forever(db, settings: Settings, engine: MatchingEngine) -> None:
+    state = SyncState()
+    await load_erased_accounts(db, settings)
+    sign_ins = build_sign_in_accounts(settings)
+    while True:
+        try:
+            figures = await run_once(db, settings, engine, state, sign_in_accounts=sign_ins)
             if any(figures.values()):
                 log.info("housekeeping", extra=figures)
         except asyncio.CancelledError:

@@ -28,6 +28,7 @@ JOB_AGENTS = "job_agents"
 AGENT_ALERTS = "agent_alerts"
 LOCKS = "locks"
 MIGRATIONS = "migrations"
+DELETED_ACCOUNTS = "deleted_accounts"
 
 
 def all_names() -> list[str]:

@@ -181,7 +181,8 @@ HOLDINGS: tuple[Holding, ...] = (
         MEETINGS,
         "citizenId",
         Erasure.ANONYMISE,
-        # The employer keeps that a request to their offer existed and how it ended.
+        # The employer keeps that a request to their offer existed and how it ended (their own
+        # decisions included); nothing of or by the citizen.
         (
             "_id",
             "offerId",
@@ -189,6 +190,10 @@ HOLDINGS: tuple[Holding, ...] = (
             "status",
             "createdAt",
             "updatedAt",
+            "seenAt",
+            "slotId",
+            "decidedAt",
+            "declineReason",
             "closedAt",
             "closeReason",
         ),
@@ -198,11 +203,18 @@ HOLDINGS: tuple[Holding, ...] = (
         MEETINGS,
         "citizenId",
         Erasure.ANONYMISE,
+        # The company's own meeting (its offer's title, place and time, and how it ended) stays
+        # in its list and renders; the history of who moved it when and a cancel note go.
         (
             "_id",
             "requestId",
             "offerId",
             "companyCvr",
+            "companyName",
+            "title",
+            "mode",
+            "address",
+            "videoUrl",
             "slotId",
             "startsAt",
             "endsAt",
@@ -234,6 +246,12 @@ NOT_CITIZEN_DATA: dict[str, str] = {
     c.ANONYMOUS_STATS: "Counts without any link to a person.",
     c.LOCKS: "Which API instance runs the job agent; no personal data.",
     c.MIGRATIONS: "Which one-off data fixes have run, and when; no personal data.",
+    c.DELETED_ACCOUNTS: (
+        "Tombstones of erased accounts: a one-way hash of the account id, so a token of an "
+        "erased account is refused and nothing re-creates it, and when it was erased. The "
+        "sign-in account's id stays only until the sign-in account itself is deleted (retried "
+        "until it is), then only when that happened."
+    ),
 }
 
 

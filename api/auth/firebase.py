@@ -17,6 +17,7 @@ from core.settings import Settings
 
 from .actor import Actor
 from .claims import actor_from_claims
+from .erased import ErasedAccounts, account_deleted
 
 APP_NAME = "jobunivers-auth"
 
@@ -40,8 +41,9 @@ def firebase_app(settings: Settings) -> firebase_admin.App:
 
 
 class FirebaseTokenVerifier:
-    def __init__(self, app: firebase_admin.App) -> None:
+    def __init__(self, app: firebase_admin.App, erased: ErasedAccounts | None = None) -> None:
         self._app = app
+        self.erased = erased or ErasedAccounts()
 
     async def verify(self, token: str) -> Actor:
         try:
@@ -55,11 +57,7 @@ class FirebaseTokenVerifier:
                 extensions={"reason": "TOKEN_REVOKED"},
             ) from None
         except auth.UserNotFoundError:
-            raise Unauthenticated(
-                "Kontoen findes ikke længere.",
-                "The account no longer exists.",
-                extensions={"reason": "ACCOUNT_DELETED"},
-            ) from None
+            raise account_deleted() from None
         except auth.UserDisabledError:
             raise Unauthenticated(
                 "Din konto er spærret. Kontakt dit jobcenter.",

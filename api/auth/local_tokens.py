@@ -14,6 +14,7 @@ from core.errors import Unauthenticated
 
 from .actor import Actor, Role
 from .claims import actor_from_claims
+from .erased import ErasedAccounts
 
 ISSUER = "jobunivers-local"
 AUDIENCE = "jobunivers"
@@ -29,7 +30,8 @@ def mint_local_token(
         "sub": subject,
         "role": role.value,
         "iat": now,
-        "exp": now + (ttl or timedelta(hours=12)),
+        # A zero ttl is honoured (the token is expired from the start), only None defaults.
+        "exp": now + (timedelta(hours=12) if ttl is None else ttl),
     }
     if cvr is not None:
         claims["cvr"] = cvr
@@ -37,8 +39,9 @@ def mint_local_token(
 
 
 class LocalTokenVerifier:
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, erased: ErasedAccounts | None = None) -> None:
         self._secret = secret
+        self.erased = erased or ErasedAccounts()
 
     async def delete_account(self, uid: str) -> None:
         """Dev tokens have no account store: nothing to delete."""

@@ -5,16 +5,25 @@ from typing import Protocol
 from core.settings import Settings
 
 from .actor import Actor
+from .erased import ErasedAccounts, erased_accounts
 
 
-class TokenVerifier(Protocol):
+class SignInAccounts(Protocol):
+    async def delete_account(self, uid: str) -> None:
+        """Remove the sign-in account itself (after the citizen erased their data). Raises
+        when the account store cannot be reached; an account already gone is no error."""
+
+
+class TokenVerifier(SignInAccounts, Protocol):
+    # The accounts erased (checked after every verification, ``api.context.authenticate``).
+    erased: ErasedAccounts
+
     async def verify(self, token: str) -> Actor: ...
 
-    async def delete_account(self, uid: str) -> None:
-        """Remove the sign-in account itself (after the citizen erased their data)."""
 
-
-def build_verifier(settings: Settings) -> TokenVerifier:
+def build_sign_in_accounts(settings: Settings) -> TokenVerifier:
+    """The configured provider, without the app's erased-account set (housekeeping uses it to
+    delete the sign-in accounts that erasure could not)."""
     if settings.auth_provider == "firebase":
         from .firebase import FirebaseTokenVerifier, firebase_app
 
@@ -22,3 +31,11 @@ def build_verifier(settings: Settings) -> TokenVerifier:
     from .local_tokens import LocalTokenVerifier
 
     return LocalTokenVerifier(settings.resolved_local_token_secret())
+
+
+def build_verifier(settings: Settings) -> TokenVerifier:
+    """The app's verifier, with an erased-account set that housekeeping keeps in step with the
+    database."""
+    verifier = build_sign_in_accounts(settings)
+    verifier.erased = erased_accounts(settings)
+    return verifier

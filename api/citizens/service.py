@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from api.auth.actor import Actor
+from api.auth.erased import account_deleted
+from api.privacy import accounts as erased_accounts
 from api.taxonomy.repository import existing_occupation_ids
 from api.validation import CONTRACT_TYPES, HOURS, Problems, postal_place
 from core.errors import Conflict, NotFound
@@ -109,6 +111,10 @@ async def update_profile(db, actor: Actor, data: dict) -> dict:
             return await repository.update_citizen(
                 db, actor.id, fields | {"updatedAt": now}, session
             )
+        # An erased account is never re-created, even by a token another instance has not yet
+        # learnt to refuse (read in the transaction, so a racing erasure is seen too).
+        if await erased_accounts.is_erased(db, actor.id, session):
+            raise account_deleted()
         doc = {
             "_id": actor.id,
             **fields,

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from api.companies import repository as companies
 
+from .rules import erased_name
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -19,6 +21,17 @@ class Contact:
 
 def _full_name(person: dict) -> str:
     return " ".join(p for p in (person.get("firstName"), person.get("lastName")) if p)
+
+
+def erased_contact(locale: str) -> Contact:
+    """The contact of a citizen who erased their account: nothing of the person."""
+    return Contact(name=erased_name(locale), email=None, phone=None)
+
+
+def is_anonymised(doc: dict) -> bool:
+    """A request or meeting whose citizen erased their account (``api.privacy.repository``
+    keeps the non-personal fields and marks the document)."""
+    return "anonymisedAt" in doc
 
 
 def citizen_contact(citizen: dict | None) -> Contact:

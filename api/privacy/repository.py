@@ -1,12 +1,15 @@
-"""The CV view log, and the register-driven reads and erasure over every collection that holds
-a citizen's data (``store.personal_data``)."""
+"""The CV view log, the register-driven reads and erasure over every collection that holds a
+citizen's data (``store.personal_data``), and the tombstones erasure leaves (``deleted_accounts``:
+the only module that touches it)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from store import collections as c
@@ -16,7 +19,30 @@ from store.queries import newest_first_page
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.CV_VIEWS, (("citizenId", 1), ("viewedAt", -1)), "cv_views_citizen_viewed"),
+    IndexSpec(c.DELETED_ACCOUNTS, (("deletedAt", 1),), "deleted_accounts_deleted"),
+    IndexSpec(
+        c.DELETED_ACCOUNTS, (("signIn", 1), ("nextAttemptAt", 1)), "deleted_accounts_sign_in_due"
+    ),
 ]
+
+
+class SignIn(StrEnum):
+    """Where the deletion of an erased account's sign-in account (Firebase) stands."""
+
+    PENDING = "PENDING"  # still to delete; retried with back-off
+    DELETED = "DELETED"  # gone (or there was none: local dev tokens)
+
+
+class DeletedAccountDoc(TypedDict):
+    _id: str  # api.auth.erased.account_digest of the account id
+    deletedAt: datetime
+    signIn: str  # SignIn
+    attempts: int  # sign-in deletions tried
+    pendingUid: NotRequired[str]  # the account id, only while the sign-in account is PENDING
+    nextAttemptAt: NotRequired[datetime]  # PENDING: when housekeeping tries again
+    lastAttemptAt: NotRequired[datetime]
+    lastError: NotRequired[str]  # the error's type, never its text (it may name the account)
+    signInDeletedAt: NotRequired[datetime]  # DELETED: when
 
 
 # --- CV view log ------------------------------------------------------------------------------
@@ -71,3 +97,64 @@ async def count_deletion(db: AsyncDatabase, month: str, session: Any) -> None:
         upsert=True,
         session=session,
     )
+
+
+# --- tombstones of erased accounts ------------------------------------------------------------
+async def insert_tombstone(db: AsyncDatabase, doc: DeletedAccountDoc, session: Any) -> bool:
+    """Once per account: an erasure repeated (a double submit) leaves the first one. True when
+    this one was the first."""
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    result = await db[c.DELETED_ACCOUNTS].update_one(
+        {"_id": doc["_id"]}, {"$setOnInsert": fields}, upsert=True, session=session
+    )
+    return result.upserted_id is not None
+
+
+async def is_tombstoned(db: AsyncDatabase, digest: str, session: Any = None) -> bool:
+    found = await db[c.DELETED_ACCOUNTS].find_one({"_id": digest}, {"_id": 1}, session=session)
+    return found is not None
+
+
+async def tombstones_since(db: AsyncDatabase, since: datetime | None) -> list[str]:
+    """The digests of accounts erased at or after ``since`` (all of them for None)."""
+    query = {} if since is None else {"deletedAt": {"$gte": since}}
+    return [d["_id"] async for d in db[c.DELETED_ACCOUNTS].find(query, {"_id": 1})]
+
+
+async def get_tombstone(db: AsyncDatabase, digest: str) -> DeletedAccountDoc | None:
+    return await db[c.DELETED_ACCOUNTS].find_one({"_id": digest})
+
+
+async def claim_sign_in_deletion(
+    db: AsyncDatabase, now: datetime, lease_until: datetime
+) -> DeletedAccountDoc | None:
+    """The longest-waiting sign-in deletion that is due, held until ``lease_until`` so another
+    instance does not try it at the same time."""
+    return await db[c.DELETED_ACCOUNTS].find_one_and_update(
+        {"signIn": SignIn.PENDING, "nextAttemptAt": {"$lte": now}},
+        {"$set": {"nextAttemptAt": lease_until}},
+        sort=[("nextAttemptAt", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def sign_in_deleted(db: AsyncDatabase, digest: str, attempts: int, at: datetime) -> None:
+    """The sign-in account is gone: its id goes too; only when it happened stays."""
+    await db[c.DELETED_ACCOUNTS].update_one(
+        {"_id": digest},
+        {
+            "$set": {"signIn": SignIn.DELETED, "signInDeletedAt": at, "attempts": attempts,
+                     "lastAttemptAt": at},
+            "$unset": {"pendingUid": "", "nextAttemptAt": "", "lastError": ""},
+        },
+    )  # fmt: skip
+
+
+async def sign_in_deletion_failed(
+    db: AsyncDatabase, digest: str, attempts: int, at: datetime, retry_at: datetime, error: str
+) -> None:
+    await db[c.DELETED_ACCOUNTS].update_one(
+        {"_id": digest, "signIn": SignIn.PENDING},
+        {"$set": {"attempts": attempts, "lastAttemptAt": at, "nextAttemptAt": retry_at,
+                  "lastError": error}},
+    )  # fmt: skip

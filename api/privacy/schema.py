@@ -56,7 +56,9 @@ class PrivacyMutation:
         description=(
             "Erase the account and all personal data. Open meeting requests are withdrawn and "
             "the companies told (without the citizen's name). Cannot be undone; confirm must "
-            "be true."
+            "be true. Afterwards every token of the account answers UNAUTHENTICATED with "
+            "extensions.reason ACCOUNT_DELETED (from contract 0.2), and the account cannot be "
+            "created again."
         ),
     )
     async def delete_my_account(self, info: Info, confirm: bool) -> AccountDeletion:

@@ -8,6 +8,7 @@ collection registered there appears here without further code.
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,12 +16,15 @@ import numpy as np
 from bson import Binary
 
 from api.auth.actor import Actor
+from api.auth.verifier import TokenVerifier
 from api.meetings import erasure as meetings
 from core.errors import BadUserInput
 from store.client import in_transaction
 from store.personal_data import PURPOSES, holdings_for
 
-from . import repository
+from . import accounts, repository
+
+log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "jobunivers.my-data"
 EXPORT_VERSION = 1
@@ -93,27 +97,35 @@ async def cv_views(db, actor: Actor, first: int, after) -> list[dict]:
     return await repository.views_page(db, actor.id, first, after)
 
 
-async def delete_my_account(db, verifier, actor: Actor, confirm: bool) -> dict:
+async def delete_my_account(db, verifier: TokenVerifier, actor: Actor, confirm: bool) -> dict:
     """Erase the citizen: open meeting requests are withdrawn with notice to the companies,
-    then every registered collection is cleared of the citizen's data, in one transaction.
-    Only anonymous counts remain."""
+    every registered collection is cleared of the citizen's data and a tombstone is left, in
+    one transaction. Only anonymous counts and the tombstone remain; from then on the
+    account's tokens are refused and nothing re-creates it. The sign-in account goes last (see
+    ``accounts``)."""
     if not confirm:
         raise BadUserInput(
             "Bekræft at du vil slette din konto og alle dine data (confirm: true).",
             "Confirm that you want to delete your account and all your data (confirm: true).",
         )
     now = datetime.now(UTC)
+    grave = accounts.tombstone(actor.id, now)
 
     async def work(session) -> dict:
         withdrawn = await meetings.withdraw_for_erasure(db, actor.id, now, session)
         touched = await repository.erase_holdings(db, actor.id, now, session)
-        await repository.count_deletion(db, now.strftime("%Y-%m"), session)
+        if await repository.insert_tombstone(db, grave, session):  # a repeat is not counted
+            await repository.count_deletion(db, now.strftime("%Y-%m"), session)
         return {"withdrawn": withdrawn, "touched": touched}
 
     result = await in_transaction(db, work)
-    # The sign-in account last: if this fails the data is already gone, and a retry (the token
-    # still works) deletes the rest.
-    await verifier.delete_account(actor.id)
+    verifier.erased.add(actor.id)  # this process refuses the account's tokens at once
+    # The sign-in account, in another system: tried now, and by housekeeping until it is gone
+    # (the tombstone says it is still to do, so a failure here is retried, not reported).
+    try:
+        await accounts.delete_sign_in_account(db, verifier, grave, now)
+    except Exception:
+        log.exception("recording the sign-in account deletion failed; housekeeping retries")
     return {
         "deletedAt": now,
         "withdrawnMeetingRequests": result["withdrawn"],

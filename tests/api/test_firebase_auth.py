@@ -8,19 +8,27 @@ production refuses to start while it is set; here it is what lets the emulator s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import firebase_admin
 import httpx
 import pytest
-from firebase_admin import auth
+from firebase_admin import auth, credentials
 
 from api.app import create_app
-from api.auth.firebase import firebase_app
+from api.auth.actor import Actor, Role
+from api.auth.erased import account_digest
+from api.auth.firebase import FirebaseTokenVerifier, firebase_app
+from api.housekeeping import SyncState, run_once
+from api.privacy import service as privacy
 from core.settings import PROJECT_ROOT
 from seed.demo import DEMO_COMPANY_CVR, seed_demo_accounts
 from store.embedded import free_port
@@ -101,13 +109,18 @@ def firebase_settings(settings, auth_emulator):
 
 
 @pytest.fixture
-async def fb_client(firebase_settings, sync_db):
+async def fb_app(firebase_settings, sync_db):
     app = create_app(firebase_settings)
     async with app.router.lifespan_context(app):
         await seed_demo_accounts(app.state.store.db)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client
+        yield app
+
+
+@pytest.fixture
+async def fb_client(fb_app):
+    transport = httpx.ASGITransport(app=fb_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield client
 
 
 async def _viewer(client: httpx.AsyncClient, token: str) -> dict:
@@ -166,7 +179,7 @@ async def test_garbage_firebase_token_is_rejected(fb_client):
 
 
 async def test_deleting_the_account_removes_the_firebase_user(
-    fb_client, auth_emulator, firebase_settings
+    fb_client, auth_emulator, firebase_settings, sync_db
 ):
     uid, email, password = _new_user(auth_emulator, "sletning")
     token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
@@ -182,3 +195,81 @@ async def test_deleting_the_account_removes_the_firebase_user(
     again = await _viewer(fb_client, token)
     assert error_codes(again) == ["UNAUTHENTICATED"]
     assert again["errors"][0]["extensions"]["reason"] == "ACCOUNT_DELETED"
+    # Recorded: when, and that the sign-in account went on the first attempt; no uid kept.
+    grave = sync_db.deleted_accounts.find_one({"_id": account_digest(uid)})
+    assert grave["signIn"] == "DELETED" and grave["attempts"] == 1
+    assert "pendingUid" not in grave and uid not in str(grave)
+
+
+@contextlib.contextmanager
+def unreachable_firebase() -> Iterator[firebase_admin.App]:
+    """A Firebase app whose Auth calls go to a port where nothing listens: a real connection
+    failure through firebase-admin's own HTTP client (it reads the emulator host once, when its
+    Auth client is made, so the rest of the module keeps the real emulator)."""
+    previous = os.environ["FIREBASE_AUTH_EMULATOR_HOST"]
+    os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = f"127.0.0.1:{free_port()}"
+    app = firebase_admin.initialize_app(
+        credentials.ApplicationDefault(), {"projectId": PROJECT}, name=f"down-{uuid.uuid4().hex}"
+    )
+    try:
+        with contextlib.suppress(Exception):  # makes the Auth client while the host is wrong
+            auth.get_user("nobody", app=app)
+    finally:
+        os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = previous
+    try:
+        yield app
+    finally:
+        firebase_admin.delete_app(app)
+
+
+async def test_a_failed_sign_in_deletion_is_retried_until_it_succeeds(
+    fb_app, fb_client, auth_emulator, firebase_settings, sync_db
+):
+    uid, email, password = _new_user(auth_emulator, "fejlet-sletning")
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+    profile = 'mutation { updateMyProfile(input: {firstName: "Ole", lastName: "Berg", postalCode: "8000"}) { id } }'
+    created = (await fb_client.post("/graphql", json={"query": profile}, headers=headers)).json()
+    assert created["data"]["updateMyProfile"]["id"] == uid
+    db, engine = fb_app.state.store.db, fb_app.state.engine
+    app = firebase_app(firebase_settings)
+    with unreachable_firebase() as down:
+        # The erasure itself, while Firebase cannot be reached: the data goes, the sign-in
+        # account stays, and the failed attempt is recorded.
+        receipt = await privacy.delete_my_account(
+            db, FirebaseTokenVerifier(down), Actor(id=uid, role=Role.CITIZEN), True
+        )
+        assert receipt["recordsErased"] >= 1
+        grave = sync_db.deleted_accounts.find_one({"_id": account_digest(uid)})
+        assert grave["signIn"] == "PENDING" and grave["pendingUid"] == uid
+        assert grave["attempts"] == 1 and grave["lastError"]
+        assert auth.get_user(uid, app=app).uid == uid  # still there
+        first_retry = grave["nextAttemptAt"]
+        # The token is refused anyway, once this instance's housekeeping has read the
+        # tombstone; the retry is not due yet.
+        now = datetime.now(UTC)
+        figures = await run_once(db, firebase_settings, engine, SyncState(), now)
+        assert figures["erased_accounts_read"] >= 1 and figures["sign_in_accounts_deleted"] == 0
+        again = await _viewer(fb_client, token)
+        assert again["errors"][0]["extensions"]["reason"] == "ACCOUNT_DELETED"
+        # Due, but Firebase is still down: the attempt fails, is recorded, and waits longer.
+        figures = await run_once(db, firebase_settings, engine, SyncState(), first_retry,
+                                 sign_in_accounts=FirebaseTokenVerifier(down))  # fmt: skip
+        assert figures["sign_in_accounts_deleted"] == 0
+        grave = sync_db.deleted_accounts.find_one({"_id": account_digest(uid)})
+        assert grave["attempts"] == 2 and grave["signIn"] == "PENDING"
+        assert grave["nextAttemptAt"] - first_retry >= timedelta(minutes=2)
+    # Firebase is back: the next due run deletes the sign-in account and records when.
+    later = grave["nextAttemptAt"]
+    figures = await run_once(db, firebase_settings, engine, SyncState(), later)
+    assert figures["sign_in_accounts_deleted"] == 1
+    with pytest.raises(auth.UserNotFoundError):
+        auth.get_user(uid, app=app)
+    grave = sync_db.deleted_accounts.find_one({"_id": account_digest(uid)})
+    assert grave["signIn"] == "DELETED" and grave["attempts"] == 3
+    assert grave["signInDeletedAt"] == later.replace(microsecond=later.microsecond // 1000 * 1000)
+    assert "pendingUid" not in grave and uid not in str(grave)
+    # Done once: later runs leave it alone.
+    assert (await run_once(db, firebase_settings, engine, SyncState(), later + timedelta(days=1)))[
+        "sign_in_accounts_deleted"
+    ] == 0
