@@ -1,7 +1,8 @@
 """Meeting events turned into inbox entries and pushes, in each recipient's language.
 
 new request -> the company's employer users; accepted, declined, expired, cancelled and moved
--> the other side; reminders 24 h and 1 h before -> both. Texts never carry more about the
+-> the other side; reminders the day before and 1 h before -> the citizen per meeting, the
+company once per slot with the slot's candidates. Texts never carry more about the
 citizen than the employer may see at that point (no names before acceptance). Each event has an
 idempotency key, so repeating it (a retried transaction, two API instances) notifies once.
 """
@@ -126,6 +127,26 @@ TEMPLATES: dict[str, Template] = {
         "Kaffemødet {offer} begynder {when} ({place}).",
         "Coffee meeting in an hour",
         "The coffee meeting {offer} starts {when} ({place}).",
+        payload_type="meeting-reminder",
+        critical=True,
+    ),
+    # The company's reminders: one per slot, with the slot's candidates ("3 kandidater: J., M.
+    # og Mette Kjær.", the sentence's full stop included; names only of citizens who chose to
+    # be shown by name).
+    "reminder-24h-company": Template(
+        "REMINDERS",
+        "Kaffemøde i morgen",
+        "Husk kaffemødet {when}: {offer} ({place}) med {candidates}",
+        "Coffee meeting tomorrow",
+        "Remember the coffee meeting {when}: {offer} ({place}) with {candidates}",
+        payload_type="meeting-reminder",
+    ),
+    "reminder-1h-company": Template(
+        "REMINDERS",
+        "Kaffemøde om en time",
+        "Kaffemødet {offer} begynder {when} ({place}) med {candidates}",
+        "Coffee meeting in an hour",
+        "The coffee meeting {offer} starts {when} ({place}) with {candidates}",
         payload_type="meeting-reminder",
         critical=True,
     ),

@@ -20,6 +20,11 @@ from .types import (
 )
 
 
+def given(input: JobApplicationInput) -> dict:
+    """The fields the app sent (null included), without those it left out."""
+    return {k: v for k, v in plain(input).items() if v is not strawberry.UNSET}
+
+
 @strawberry.type
 class JoblogQuery:
     @strawberry.field(
@@ -55,15 +60,24 @@ class JoblogQuery:
 class JoblogMutation:
     @strawberry.mutation(permission_classes=[IsCitizen], description="Log an application.")
     async def add_job_application(self, info: Info, input: JobApplicationInput) -> JobApplication:
-        doc = await service.add_entry(info.context.db, info.context.require_actor(), plain(input))
+        doc = await service.add_entry(info.context.db, info.context.require_actor(), given(input))
         return JobApplication.from_doc(doc)
 
-    @strawberry.mutation(permission_classes=[IsCitizen], description="Change a logged application.")
+    @strawberry.mutation(
+        permission_classes=[IsCitizen],
+        description=(
+            "Change a logged application, partially: only the fields given change, a field "
+            "left out stays as it is. Null clears note and postingId; null companyName or "
+            "jobTitle on an entry with a posting makes it follow the posting again; null for "
+            "appliedOn, form, kind or status answers BAD_USER_INPUT. If any field is invalid "
+            "nothing changes. Partial since contract 0.2 (before, fields left out were reset)."
+        ),
+    )
     async def update_job_application(
         self, info: Info, id: strawberry.ID, input: JobApplicationInput
     ) -> JobApplication:
         doc = await service.update_entry(
-            info.context.db, info.context.require_actor(), str(id), plain(input)
+            info.context.db, info.context.require_actor(), str(id), given(input)
         )
         return JobApplication.from_doc(doc)
 

@@ -37,7 +37,9 @@ def entry_not_found() -> NotFound:
     return NotFound("Ansøgningen findes ikke i din log.", "The application is not in your log.")
 
 
-async def _clean(db, data: dict) -> dict:
+async def _clean(db, data: dict, stored: dict | None = None) -> dict:
+    """The entry's fields from the form, checked. ``stored`` is the entry being updated: its
+    posting may have been removed since, which is no reason to refuse other changes."""
     p = Problems()
     applied: date | None = data.get("applied_on")
     today = _now().date()
@@ -54,8 +56,11 @@ async def _clean(db, data: dict) -> dict:
     status = p.choice("status", data.get("status") or "SENT", STATUSES)
     posting = None
     posting_id = data.get("posting_id")
+    kept_posting = stored is not None and posting_id and posting_id == stored.get("postingId")
     if posting_id:
         posting = await get_posting(db, str(posting_id))
+        if posting is None and kept_posting:
+            posting = {"_id": stored["postingId"], "companyCvr": stored.get("companyCvr")}
         if posting is None:
             p.add("postingId", "jobopslaget findes ikke.", "the job posting does not exist.")
         elif kind != "POSTING":
@@ -97,10 +102,38 @@ async def add_entry(db, actor: Actor, data: dict) -> dict:
     return doc
 
 
-async def update_entry(db, actor: Actor, entry_id: str, data: dict) -> dict:
-    if await repository.get_entry(db, actor.id, entry_id) is None:
+# Fields an update may not clear with null (the others may: note, posting_id, company_name,
+# job_title); left out, every field keeps its value.
+REQUIRED = {"applied_on": "appliedOn", "form": "form", "kind": "kind", "status": "status"}
+
+
+async def update_entry(db, actor: Actor, entry_id: str, changes: dict) -> dict:
+    """A partial update: only the fields in ``changes`` change (the GraphQL layer leaves out
+    what the app left out). Null clears note and postingId; null companyName or jobTitle on
+    an entry with a posting follows the posting again; a new posting brings its company and
+    title unless they are given too. The whole entry is then checked as when adding."""
+    stored = await repository.get_entry(db, actor.id, entry_id)
+    if stored is None:
         raise entry_not_found()
-    fields = await _clean(db, data)
+    p = Problems()
+    for name, path in REQUIRED.items():
+        if name in changes and changes[name] is None:
+            p.add(path, "kan ikke ryddes.", "cannot be cleared.")
+    p.raise_if_any()
+    data = {
+        "applied_on": stored["appliedOn"].date(),
+        "form": stored["form"],
+        "kind": stored["kind"],
+        "status": stored["status"],
+        "posting_id": stored.get("postingId"),
+        "company_name": stored.get("companyName"),
+        "job_title": stored.get("jobTitle"),
+        "note": stored.get("note"),
+    }
+    if changes.get("posting_id") and changes["posting_id"] != stored.get("postingId"):
+        data["company_name"] = data["job_title"] = None  # they follow the new posting
+    data |= changes
+    fields = await _clean(db, data, stored)
     doc = await repository.update_entry(db, actor.id, entry_id, fields | {"updatedAt": _now()})
     if doc is None:
         raise entry_not_found()

@@ -83,18 +83,33 @@ class JobApplication:
         )
 
 
-@strawberry.input
-class JobApplicationInput:
-    applied_on: date
-    form: ApplicationForm
-    kind: ApplicationKind = ApplicationKind.POSTING
-    status: ApplicationStatus = ApplicationStatus.SENT
-    posting_id: strawberry.ID | None = strawberry.field(
-        default=None, description="When the job is in Jobunivers; company and title follow it."
+@strawberry.input(
+    description=(
+        "An application for the joblog. Adding: appliedOn and form are required, kind defaults "
+        "to POSTING and status to SENT, and companyName and jobTitle are required unless "
+        "postingId gives them. Updating (updateJobApplication) is partial: a field left out "
+        "stays as it is; null clears note, postingId (the entry keeps its company and title) "
+        "and companyName or jobTitle of an entry with a posting (they follow the posting "
+        "again); null for any other field answers BAD_USER_INPUT. Partial updates since "
+        "contract 0.2."
     )
-    company_name: str | None = None
-    job_title: str | None = None
-    note: str | None = None
+)
+class JobApplicationInput:
+    applied_on: date | None = strawberry.UNSET
+    form: ApplicationForm | None = strawberry.UNSET
+    kind: ApplicationKind | None = strawberry.field(
+        default=strawberry.UNSET, description="POSTING when adding without it."
+    )
+    status: ApplicationStatus | None = strawberry.field(
+        default=strawberry.UNSET, description="SENT when adding without it."
+    )
+    posting_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When the job is in Jobunivers; company and title follow it.",
+    )
+    company_name: str | None = strawberry.UNSET
+    job_title: str | None = strawberry.UNSET
+    note: str | None = strawberry.UNSET
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from api.citizens import repository as citizens
 from api.directory import DIRECTORY
 from api.offers import repository as offers
 from api.offers.rules import MeetingMode
@@ -100,11 +101,61 @@ async def meeting_changed(
     await send(db, DIRECTORY, kind, to, key, route, values, session=session, now=now)
 
 
-async def reminder(db, kind: str, meeting: MeetingDoc, now: datetime) -> None:
-    """Both sides are reminded, once per start time."""
-    place = meeting.get("address") or ("video" if meeting.get("mode") == MeetingMode.VIDEO else "")
-    values = {"offer": meeting["title"], "when": at_time(meeting["startsAt"]), "place": place}
+def _place(meeting: MeetingDoc) -> str:
+    return meeting.get("address") or ("video" if meeting.get("mode") == MeetingMode.VIDEO else "")
+
+
+def _reminder_values(meeting: MeetingDoc) -> dict:
+    return {"offer": meeting["title"], "when": at_time(meeting["startsAt"]),
+            "place": _place(meeting)}  # fmt: skip
+
+
+async def reminder_to_citizen(db, kind: str, meeting: MeetingDoc, now: datetime) -> None:
+    """The citizen is reminded of their meeting, once per start time."""
     key = f"{kind}:{meeting['_id']}:{meeting['startsAt'].isoformat()}"
-    route = f"/meetings/{meeting['_id']}"
-    await events.to_citizen(db, DIRECTORY, kind, meeting["citizenId"], key, route, values, now=now)
-    await events.to_company(db, DIRECTORY, kind, meeting["companyCvr"], key, route, values, now=now)
+    await events.to_citizen(db, DIRECTORY, kind, meeting["citizenId"], key,
+                            f"/meetings/{meeting['_id']}", _reminder_values(meeting), now=now)  # fmt: skip
+
+
+def candidate_label(citizen: dict | None) -> str:
+    """How a reminder names a candidate: the initial, or the name when the citizen chose to be
+    shown by name (NAMED). The text stays in the company's inbox and on lock screens, so it
+    carries no more than that, although the accepted meeting shows the name in the app."""
+    if not citizen:
+        return "–"
+    if citizen.get("consents", {}).get("employerVisibility") == "NAMED":
+        return f"{citizen['firstName']} {citizen['lastName']}"
+    return citizen["firstName"][:1].upper() + "."
+
+
+def candidates_text(labels: list[str]):
+    """The slot's candidates as "3 kandidater: J., M. og Mette Kjær.", in each recipient's
+    language (the sentence's full stop included: an initial already ends with one)."""
+
+    def render(locale: str) -> str:
+        joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1])
+        if locale == "en":
+            if len(labels) > 1:
+                joined += f" and {labels[-1]}"
+            noun = "candidate" if len(labels) == 1 else "candidates"
+        else:
+            if len(labels) > 1:
+                joined += f" og {labels[-1]}"
+            noun = "kandidat" if len(labels) == 1 else "kandidater"
+        text = f"{len(labels)} {noun}: {joined}"
+        return text if text.endswith(".") else text + "."  # ends the sentence, once
+
+    return render
+
+
+async def reminder_to_company(db, kind: str, meetings: list[MeetingDoc], now: datetime) -> None:
+    """The company is reminded once per slot (not once per meeting), with the slot's
+    candidates listed as ``candidate_label`` names them; it opens the slot's first meeting."""
+    meetings = sorted(meetings, key=lambda m: (m["createdAt"], m["_id"]))
+    first = meetings[0]
+    people = await citizens.citizens_by_ids(db, [m["citizenId"] for m in meetings])
+    values = _reminder_values(first) | {"candidates": candidates_text(
+        [candidate_label(p) for p in people])}  # fmt: skip
+    key = f"{kind}:{first['offerId']}:{first['slotId']}:{first['startsAt'].isoformat()}"
+    await events.to_company(db, DIRECTORY, f"{kind}-company", first["companyCvr"], key,
+                            f"/meetings/{first['_id']}", values, now=now)  # fmt: skip

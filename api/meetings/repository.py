@@ -125,6 +125,17 @@ async def insert_swipe(db, doc: SwipeDoc, session) -> None:
     await db[c.SWIPES].insert_one(doc, session=session)
 
 
+async def set_swipe_reason(db, swipe_id: str, reason: str | None, session) -> SwipeDoc:
+    """A NO answered again with another reason: the newest reason counts (the answer keeps
+    its time, so undo still finds the swipes in the order they were made)."""
+    return await db[c.SWIPES].find_one_and_update(
+        {"_id": swipe_id},
+        {"$set": {"reason": reason}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+
+
 async def delete_swipe(db, swipe_id: str, session) -> None:
     await db[c.SWIPES].delete_one({"_id": swipe_id}, session=session)
 

@@ -1,5 +1,7 @@
 """Meeting requests: the citizen's own list, and the company's side (its requests best fit
-first, accepting with a booked seat, declining), and closing requests nobody answered.
+first, each with a summary of the candidate, one request by id, accepting with a booked seat,
+declining), and closing requests nobody answered. Lists and refetches carry the summary only;
+the full candidate is read through ``candidate.open_candidate``, which is logged.
 
 An acceptance books its seat, moves the request and creates the meeting in one transaction;
 the seat is taken only while the slot has one free and the request moves only while it is
@@ -9,6 +11,7 @@ unanswered (both checked in the updates' filters), so concurrent calls cannot bo
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -23,17 +26,20 @@ from matching.offers import rank_candidates_for_offer
 from store.client import in_transaction
 
 from . import notices, repository
-from .candidate import CandidateView, candidate_view
+from .candidate import candidate_view, experience
 from .ownership import own_request
 from .repository import MeetingDoc, MeetingEventDoc, MeetingRequestDoc
 from .rules import (
     UNANSWERED,
     CloseReason,
     DeclineReason,
+    DistanceBand,
     MeetingStatus,
     RequestStatus,
     already_answered,
+    erased_name,
     now_utc,
+    request_not_found,
     slot_full,
     slot_passed,
 )
@@ -43,52 +49,139 @@ async def my_requests(db, actor: Actor, statuses: list[str]) -> list[MeetingRequ
     return await repository.requests_of_citizen(db, actor.id, statuses)
 
 
+async def my_request(db, actor: Actor, request_id: str) -> MeetingRequestDoc:
+    """One of the citizen's own requests (someone else's answers as unknown)."""
+    request = await repository.get_request(db, request_id)
+    if request is None or request.get("citizenId") != actor.id:
+        raise request_not_found()
+    return request
+
+
+# --- the company's side: summaries and fit ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CandidateSummary:
+    """What a company sees of a candidate in a list or a refetch: who (as the citizen allows),
+    their headline occupation and how far away. No CV items: those are read only through the
+    logged candidate view (``candidate.open_candidate``)."""
+
+    request_id: str
+    initial: str
+    name: str | None  # as ``candidate_view`` allows: accepted, or the citizen chose NAMED
+    headline: str | None  # the occupation worked in longest (its ESCO label), or its title
+    distance_band: DistanceBand | None
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    request: MeetingRequestDoc
+    summary: CandidateSummary
+    fit: float
+
+
+def headline(
+    cv: dict, labels: dict[str, tuple[str, str]], locale: str, now: datetime
+) -> str | None:
+    """The job title held longest, as its ESCO occupation's label when the CV names one."""
+    titles = experience(cv, now)
+    if not titles:
+        return None
+    title = titles[0][0]
+    for job in cv.get("workHistory", []):
+        if job["title"] == title and job.get("occupationId") in labels:
+            da, en = labels[job["occupationId"]]
+            return en if locale == "en" else da
+    return title
+
+
+def _summary(
+    request: MeetingRequestDoc, person: dict | None, cv: dict, offer: dict, labels, locale, now
+) -> CandidateSummary:
+    if person is None:
+        return CandidateSummary(
+            request_id=request["_id"], initial="–", name=erased_name(locale),
+            headline=None, distance_band=None,
+        )  # fmt: skip
+    view = candidate_view(request, person, cv, offer, now)
+    return CandidateSummary(
+        request_id=request["_id"],
+        initial=view.initial,
+        name=view.name,
+        headline=headline(cv, labels, locale, now),
+        distance_band=view.distance_band,
+    )
+
+
+async def _incoming(
+    db, engine: MatchingEngine, offer: dict, requests: list[MeetingRequestDoc], locale: str
+) -> list[IncomingRequest]:
+    """Each request with its candidate's summary and fit, in three reads however many there
+    are. A request whose citizen is gone (erased: the document is anonymised and its citizen
+    id links to nobody) stays, as a deleted user with fit 0."""
+    ids = [r["citizenId"] for r in requests if r.get("citizenId") and not r.get("anonymisedAt")]
+    people = {d["_id"]: d for d in await citizens.citizens_by_ids(db, ids) if d} if ids else {}
+    present = [cid for cid in ids if cid in people]
+    cvs = {d["citizenId"]: d for d in await citizens.primary_cvs(db, present)} if present else {}
+    scores: dict[str, float] = {}
+    if present and offer.get("location"):
+        vectors = await citizens.profile_vectors(db, present)
+        targets = {
+            t: engine.occupation_isco.get(t, "") for t in offer.get("targetOccupationIds", [])
+        }
+        offer_vector = (await engine.offer_vectors([offer]))[offer["_id"]] if engine.ready else None
+        if offer_vector is None:
+            offer_vector = np.zeros(384, dtype=np.float32)
+        lon, lat = offer["location"]["coordinates"]
+        rows = []
+        for cid in present:
+            person, cv = people[cid], cvs.get(cid, {})
+            occupations = {
+                j["occupationId"]: engine.occupation_isco.get(j["occupationId"], "")
+                for j in cv.get("workHistory", [])
+                if j.get("occupationId")
+            }
+            for oid in person.get("preferences", {}).get("occupationIds", []):
+                occupations[oid] = engine.occupation_isco.get(oid, "")
+            clon, clat = person["location"]["coordinates"]
+            rows.append((cid, vectors.get(cid), occupations, clat, clon))
+        scores = dict(rank_candidates_for_offer(offer_vector, targets, lat, lon, rows))
+    now = now_utc()
+    out = []
+    for r in requests:
+        cid = r.get("citizenId")
+        person = people.get(cid) if cid else None  # None: erased
+        summary = _summary(r, person, cvs.get(cid, {}), offer, engine.occupation_labels,
+                           locale, now)  # fmt: skip
+        out.append(IncomingRequest(r, summary, round(scores.get(cid, 0.0), 4)))
+    return out
+
+
 async def ranked_requests(
-    db, engine: MatchingEngine, actor: Actor, offer_id: str, statuses: list[str]
-) -> list[tuple[MeetingRequestDoc, CandidateView, float]]:
-    """Requests to one of the company's offers, best fit first, with the candidate as the
-    company may see them (listing does not count as opening)."""
+    db, engine: MatchingEngine, actor: Actor, offer_id: str, statuses: list[str],
+    locale: str = "da",
+) -> list[IncomingRequest]:  # fmt: skip
+    """Requests to one of the company's offers, best fit first, each with a summary of the
+    candidate (listing does not count as opening: no CV view, nothing becomes SEEN)."""
     offer = await offers.get_offer(db, offer_id)
     if offer is None or offer["companyCvr"] != actor.cvr:
         raise offer_not_found()
     requests = await repository.requests_of_offer(db, offer_id, statuses)
     if not requests:
         return []
-    ids = [r["citizenId"] for r in requests]
-    people = {d["_id"]: d for d in await citizens.citizens_by_ids(db, ids) if d}
-    cvs = {d["citizenId"]: d for d in await citizens.primary_cvs(db, ids)}
-    vectors = await citizens.profile_vectors(db, ids)
-    targets = {t: engine.occupation_isco.get(t, "") for t in offer["targetOccupationIds"]}
-    offer_vector = (await engine.offer_vectors([offer]))[offer["_id"]] if engine.ready else None
-    lon, lat = offer["location"]["coordinates"]
-    rows = []
-    for cid in ids:
-        person = people.get(cid)
-        if person is None:
-            continue
-        cv = cvs.get(cid, {})
-        occupations = {
-            j["occupationId"]: engine.occupation_isco.get(j["occupationId"], "")
-            for j in cv.get("workHistory", [])
-            if j.get("occupationId")
-        }
-        for oid in person.get("preferences", {}).get("occupationIds", []):
-            occupations[oid] = engine.occupation_isco.get(oid, "")
-        clon, clat = person["location"]["coordinates"]
-        rows.append((cid, vectors.get(cid), occupations, clat, clon))
-    if offer_vector is None:
-        offer_vector = np.zeros(384, dtype=np.float32)
-    scores = dict(rank_candidates_for_offer(offer_vector, targets, lat, lon, rows))
-    now = now_utc()
-    out = []
-    for r in requests:
-        person = people.get(r["citizenId"])
-        if person is None:
-            continue
-        view = candidate_view(r, person, cvs.get(r["citizenId"], {}), offer, now)
-        out.append((r, view, scores.get(r["citizenId"], 0.0)))
-    out.sort(key=lambda x: (-x[2], x[0]["createdAt"], x[0]["_id"]))
+    out = await _incoming(db, engine, offer, requests, locale)
+    out.sort(key=lambda x: (-x.fit, x.request["createdAt"], x.request["_id"]))
     return out
+
+
+async def incoming_request(
+    db, engine: MatchingEngine, actor: Actor, request_id: str, locale: str = "da"
+) -> IncomingRequest:
+    """One request to the company's own offers, as its list shows it. Side-effect free: no CV
+    view is written and a pending request stays pending."""
+    request = await own_request(db, actor, request_id)
+    offer = await offers.get_offer(db, request["offerId"]) or {"_id": request["offerId"]}
+    return (await _incoming(db, engine, offer, [request], locale))[0]
 
 
 async def accept_request(db, actor: Actor, request_id: str, slot_id: str) -> MeetingDoc:

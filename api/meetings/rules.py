@@ -18,6 +18,14 @@ from notifications.events import COPENHAGEN
 
 Side = Literal["citizen", "employer"]
 
+# What the other side reads where a citizen erased their account (api.privacy): the request or
+# meeting stays, anonymised, and nothing of the person.
+ERASED_NAME = {"da": "Slettet bruger", "en": "Deleted user"}
+
+
+def erased_name(locale: str) -> str:
+    return ERASED_NAME.get(locale, ERASED_NAME["da"])
+
 
 # --- the citizen's answer to a card -------------------------------------------------------------
 class SwipeDecision(StrEnum):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 
@@ -25,6 +24,7 @@ from .types import (
     MeetingOutcome,
     MeetingRequest,
     MeetingRequestStatus,
+    MeetingRequestView,
     MeetingStatus,
     MeetingUpdate,
     Swipe,
@@ -65,6 +65,7 @@ class MeetingsQuery:
                 reason=card.reason,
                 fit=card.fit,
                 distance_km=card.distance_km,
+                outside_field=card.outside_field,
             )
             for offer, card in cards
         ]
@@ -100,8 +101,10 @@ class MeetingsQuery:
     @strawberry.field(
         permission_classes=[IsEmployer],
         description=(
-            "Requests to one of your company's offers, best fit first; candidates are shown as "
-            "the citizen allows (pseudonymous until you accept)."
+            "Requests to one of your company's offers, best fit first, each with a summary of "
+            "the candidate as the citizen allows (pseudonymous until you accept). Listing is "
+            "not opening: nothing is logged and no request becomes SEEN; the full candidate is "
+            "meetingRequestCandidate."
         ),
     )
     async def meeting_requests(
@@ -116,21 +119,16 @@ class MeetingsQuery:
         offset = _offset(after)
         ctx = info.context
         rows = await requests.ranked_requests(
-            ctx.db, ctx.engine, ctx.require_actor(), str(offer_id), [s.value for s in status or []]
-        )
+            ctx.db, ctx.engine, ctx.require_actor(), str(offer_id), [s.value for s in status or []],
+            ctx.locale,
+        )  # fmt: skip
         page = rows[offset : offset + first]
         edges = [
             IncomingMeetingRequestEdge(
                 cursor=encode_cursor([offset + i]),
-                node=IncomingMeetingRequest(
-                    id=strawberry.ID(r["_id"]),
-                    status=MeetingRequestStatus(r["status"]),
-                    created_at=r["createdAt"],
-                    fit=round(score, 4),
-                    candidate=Candidate.from_view(view),
-                ),
+                node=IncomingMeetingRequest.from_incoming(row),
             )
-            for i, (r, view, score) in enumerate(page)
+            for i, row in enumerate(page)
         ]
         return IncomingMeetingRequestConnection(
             edges=edges,
@@ -139,6 +137,25 @@ class MeetingsQuery:
                 end_cursor=edges[-1].cursor if edges else None,
             ),
         )
+
+    @strawberry.field(
+        permission_classes=[IsCitizenOrEmployer],
+        description=(
+            "One meeting request, as the caller's side sees it (for refetching after a push or "
+            "a meetingUpdates event): a citizen gets their own request (MeetingRequest), an "
+            "employer a request to one of the company's offers (IncomingMeetingRequest, with "
+            "the candidate's summary as in meetingRequests). Side-effect free: nothing is "
+            "logged and a pending request stays PENDING. Anyone else's id answers NOT_FOUND. "
+            "Added in contract 0.2."
+        ),
+    )
+    async def meeting_request(self, info: Info, id: strawberry.ID) -> MeetingRequestView:
+        ctx = info.context
+        actor = ctx.require_actor()
+        if actor.role is Role.EMPLOYER:
+            row = await requests.incoming_request(ctx.db, ctx.engine, actor, str(id), ctx.locale)
+            return IncomingMeetingRequest.from_incoming(row)
+        return MeetingRequest.from_doc(await requests.my_request(ctx.db, actor, str(id)))
 
     @strawberry.field(
         permission_classes=[IsEmployer],
@@ -162,7 +179,9 @@ class MeetingsMutation:
         description=(
             "Answer a card. YES sends a meeting request (at most the daily cap of YES per day: "
             "RATE_LIMITED); NO records the answer and its optional reason. The same swipe "
-            "twice gives the same result; a different answer needs undoLastSwipe first."
+            "twice gives the same result, except that NO again with another reason replaces "
+            "the reason (omitting it clears it); YES after NO or NO after YES answers CONFLICT "
+            "(undoLastSwipe first)."
         ),
     )
     async def swipe(
@@ -277,23 +296,28 @@ class MeetingsSubscription:
         )
         start, lookback = datetime.now(UTC), ctx.settings.live_updates_lookback_s
         follow = {kind: live.Follower(start, lookback) for kind in repository.CHANGING}
-        while True:
-            changes = []
-            for kind in repository.CHANGING:
-                docs = await live.poll(
-                    follow[kind],
-                    lambda since, limit, kind=kind: repository.changed_since(
-                        ctx.db, kind, field, value, since, limit
-                    ),
-                    key=lambda d, kind=kind: (kind, d["_id"], d["updatedAt"]),
-                    at="updatedAt",
-                )
-                changes += [(kind, d) for d in docs]
-            for kind, doc in sorted(changes, key=lambda kd: kd[1]["updatedAt"]):
-                yield MeetingUpdate(
-                    kind=UpdateKind(kind),
-                    id=strawberry.ID(doc["_id"]),
-                    status=doc["status"],
-                    updated_at=doc["updatedAt"],
-                )
-            await asyncio.sleep(ctx.settings.live_updates_poll_s)
+        # Woken by the change feed on a write to the caller's requests or meetings (the
+        # repository says where they live); polls where the database has no change streams.
+        watch = live.Watch(field, frozenset(repository.CHANGING.values()))
+        with live.changes(ctx.db, ctx.settings, watch, value) as next_change:
+            while True:
+                changes = []
+                for kind in repository.CHANGING:
+                    docs = await live.poll(
+                        follow[kind],
+                        lambda since, limit, kind=kind: repository.changed_since(
+                            ctx.db, kind, field, value, since, limit
+                        ),
+                        key=lambda d, kind=kind: (kind, d["_id"], d["updatedAt"]),
+                        at="updatedAt",
+                    )
+                    changes += [(kind, d) for d in docs]
+                for kind, doc in sorted(changes, key=lambda kd: kd[1]["updatedAt"]):
+                    yield MeetingUpdate(
+                        kind=UpdateKind(kind),
+                        id=strawberry.ID(doc["_id"]),
+                        status=doc["status"],
+                        updated_at=doc["updatedAt"],
+                        offer_id=strawberry.ID(doc["offerId"]),
+                    )
+                await next_change()

@@ -31,7 +31,8 @@ async def swipe(
     reason: SwipeReason | str | None,
 ) -> SwipeDoc:
     """YES sends a meeting request, NO records the answer. The same swipe twice returns the
-    first; a different answer to the same card needs an undo first."""
+    first, except that a NO with another reason replaces the reason (the citizen corrected
+    why; the deck uses the newest); a different answer to the same card needs an undo first."""
     if decision not in tuple(SwipeDecision):
         raise BadUserInput("Ukendt svar.", "Unknown answer.")
     if reason is not None and (decision == SwipeDecision.YES or reason not in tuple(SwipeReason)):
@@ -44,6 +45,8 @@ async def swipe(
         existing = await repository.get_swipe(db, actor.id, offer_id, session)
         if existing is not None:
             if existing["decision"] == decision:
+                if decision == SwipeDecision.NO and existing.get("reason") != reason:
+                    return await repository.set_swipe_reason(db, existing["_id"], reason, session)
                 return existing
             raise Conflict(
                 "Du har allerede svaret på dette kaffemøde. Fortryd først, hvis du har fortrudt.",

@@ -102,3 +102,29 @@ async def test_a_wrong_field_swipe_lowers_that_field_in_job_suggestions(client, 
     }
     lowered = [pid for pid in hit if pid in new and new[pid] < scores[pid][0]]
     assert lowered and all(pid not in new or new[pid] < scores[pid][0] for pid in hit)
+
+
+async def test_a_second_no_with_another_reason_replaces_the_reason(client, world_db):
+    """The citizen corrects why they said no: the newest reason counts (and steers the deck);
+    the answer keeps its place for undo, and YES after NO still needs an undo."""
+    offer = DEMO_OFFER_IDS[1]
+    first = await gql(client, SWIPE, token=CITIZEN,
+                      variables={"offer": offer, "decision": "NO", "reason": "TOO_FAR"})  # fmt: skip
+    assert first["data"]["swipe"]["reason"] == "TOO_FAR"
+    created = world_db.swipes.find_one({"citizenId": DEMO_CITIZEN_ID})["createdAt"]
+    again = await gql(client, SWIPE, token=CITIZEN,
+                      variables={"offer": offer, "decision": "NO", "reason": "WRONG_FIELD"})  # fmt: skip
+    assert again["data"]["swipe"] == {"offerId": offer, "decision": "NO",
+                                      "reason": "WRONG_FIELD", "request": None}  # fmt: skip
+    stored = list(world_db.swipes.find({"citizenId": DEMO_CITIZEN_ID}))
+    assert [(s["reason"], s["createdAt"]) for s in stored] == [("WRONG_FIELD", created)]
+    # The same NO again changes nothing; a NO without a reason clears it.
+    same = await gql(client, SWIPE, token=CITIZEN,
+                     variables={"offer": offer, "decision": "NO", "reason": "WRONG_FIELD"})  # fmt: skip
+    assert same["data"]["swipe"]["reason"] == "WRONG_FIELD"
+    cleared = await gql(client, SWIPE, token=CITIZEN, variables={"offer": offer, "decision": "NO"})
+    assert cleared["data"]["swipe"]["reason"] is None
+    assert world_db.swipes.find_one({"citizenId": DEMO_CITIZEN_ID})["reason"] is None
+    yes = await gql(client, SWIPE, token=CITIZEN, variables={"offer": offer, "decision": "YES"})
+    assert error_codes(yes) == ["CONFLICT"]
+    assert world_db.meeting_requests.count_documents({"citizenId": DEMO_CITIZEN_ID}) == 0
