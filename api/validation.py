@@ -110,12 +110,23 @@ class Problems:
 
 
 def postal_place(p: Problems, value: str | None, path: str = "postalCode") -> Place | None:
-    """Where a Danish postal code lies; a problem is noted when it is missing or not Danish."""
+    """Where a Danish postal code lies (every geographic code has a town and a point); a
+    problem is noted when it is missing, not four digits, or not the code of an area: P.O.-box
+    and company codes, Greenland, the Faroe Islands and unknown codes."""
     code = (value or "").strip()
     if not code:
         p.add(path, "skal udfyldes.", "is required.")
         return None
+    if len(code) != 4 or not code.isdigit():
+        p.add(path, "skal være et postnummer med 4 cifre.", "must be a 4-digit postal code.")
+        return None
     place = place_for_postal_code(code)
     if place is None:
-        p.add(path, "er ikke et dansk postnummer.", "is not a Danish postal code.")
+        p.add(
+            path,
+            "er ikke et dansk postnummer for en adresse (postboks- og firmapostnumre kan ikke "
+            "bruges).",
+            "is not the postal code of a Danish address (P.O.-box and company codes cannot be "
+            "used).",
+        )
     return place

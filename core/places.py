@@ -1,10 +1,24 @@
-"""Places: real Danish towns with a main postal code, municipality, region and approximate
-centre coordinates (WGS84). Used for the demo data and to place a citizen's postal code on the
-map, so distances can be computed without storing a street address."""
+"""Places: every Danish postal code with its town, municipality, region and a point on land
+(WGS84), so a citizen, company, posting or offer is placed by postal code alone (no street
+address is kept) and distances are computed in kilometres. The table is ``core/data/`` (a copy
+of ``shared/geo/``, see its README; attribution in ``ATTRIBUTION``). ``TOWNS`` is the smaller
+list of towns the demo data places people and companies in, with rough population weights."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+POSTAL_CODES_FILE = DATA_DIR / "dk_postal_codes.tsv"
+MUNICIPALITIES_FILE = DATA_DIR / "dk_municipalities.tsv"
+# CC BY 4.0 asks for this wherever the data is shown (README, app "about" screens).
+ATTRIBUTION = (
+    "Contains data from Klimadatastyrelsen/SDFI (DAWA postnumre, DAGI postnummer- and "
+    "kommuneinddeling), CC BY 4.0, and town names from PostNord's postal-code file."
+)
 
 
 @dataclass(frozen=True)
@@ -96,43 +110,63 @@ TOWNS: tuple[Town, ...] = (
     Town("Thisted", "7700", "Thisted", NJ, 56.9550, 8.6940, 6),
 )
 
-# Postal codes that are not Danish mainland/Bornholm addresses (Greenland, Faroe Islands).
-_NOT_DANISH = range(3900, 4000)
-
 
 @dataclass(frozen=True)
 class Place:
     postal_code: str
-    town: str | None
-    kommune: str | None
+    town: str
+    kommune: str
     region: str
     lat: float
     lon: float
-    exact: bool  # False: placed at the nearest known town (postal codes are laid out by area)
+    exact: bool = True  # every code in the table is placed at its own point
+    kommune_code: str = ""
+
+
+@dataclass(frozen=True)
+class Municipality:
+    code: str
+    name: str
+    region: str
+    lat: float
+    lon: float
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@cache
+def postal_places() -> dict[str, Place]:
+    """Every geographic postal code (1,089), read once."""
+    return {
+        r["postal_code"]: Place(
+            postal_code=r["postal_code"],
+            town=r["town"],
+            kommune=r["kommune_name"],
+            region=r["region_name"],
+            lat=float(r["lat"]),
+            lon=float(r["lon"]),
+            kommune_code=r["kommune_code"],
+        )
+        for r in _rows(POSTAL_CODES_FILE)
+    }
+
+
+@cache
+def municipalities() -> dict[str, Municipality]:
+    """The 98 municipalities by their 3-digit code (each has one job centre)."""
+    return {
+        r["kommune_code"]: Municipality(
+            r["kommune_code"], r["kommune_name"], r["region_name"], float(r["lat"]), float(r["lon"])
+        )
+        for r in _rows(MUNICIPALITIES_FILE)
+    }
 
 
 def place_for_postal_code(postal_code: str) -> Place | None:
-    """Where a postal code lies, close enough for distances in kilometres.
-
-    Known postal codes give their town; others are placed at the known town with the nearest
-    code in the same thousand, since Danish codes run area by area (8xxx Østjylland, 9xxx
-    Nordjylland ...). ``None`` for codes that are not Danish (``exact`` says which case applied).
-    """
-    code = postal_code.strip()
-    if len(code) != 4 or not code.isdigit() or code[0] == "0" or int(code) in _NOT_DANISH:
-        return None
-    n = int(code)
-    same_area = [t for t in TOWNS if t.postal_code[0] == code[0]] or list(TOWNS)
-    best = min(same_area, key=lambda t: (abs(int(t.postal_code) - n), t.postal_code))
-    exact = best.postal_code == code
-    # An approximate placement keeps the region (codes run area by area) but not the town or
-    # municipality, which would be guesses.
-    return Place(
-        code,
-        best.name if exact else None,
-        best.kommune if exact else None,
-        best.region,
-        best.lat,
-        best.lon,
-        exact,
-    )
+    """Where a postal code lies: its town, municipality, region and point. ``None`` for a code
+    that is not a geographic Danish code: P.O.-box and company codes (they have no area, so no
+    distance can be computed from them), Greenland and the Faroe Islands, and unknown codes."""
+    return postal_places().get(postal_code.strip())

@@ -71,7 +71,12 @@ class Settings(BaseSettings):
     daily_yes_swipes: int = 30  # YES swipes per citizen per day (Europe/Copenhagen)
     meeting_request_expiry_days: int = 14  # pending requests expire after this many days
     housekeeping_interval_s: float = 60.0  # expiry, reminders, index sync in the API; 0 = off
-    live_updates_poll_s: float = 2.0  # how often subscriptions look for changes
+    # Subscriptions are woken by the database's change stream where it has one (SecantusDB,
+    # replica sets; detected when the first subscription starts) and poll where it has none,
+    # or while the stream is down (api/live.py). False: poll only.
+    live_updates_change_streams: bool = True
+    live_updates_poll_s: float = 2.0  # how often subscriptions poll without a change stream
+    live_updates_idle_poll_s: float = 30.0  # with one: a read this often all the same
     # Each poll re-reads this far back (late commits), and a new subscription starts this far
     # back, so a change racing the subscription is still sent (api/live.py).
     live_updates_lookback_s: float = 5.0

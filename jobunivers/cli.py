@@ -221,7 +221,9 @@ def token(
     subject: str = typer.Option(..., help="The account id"),
     cvr: str | None = typer.Option(None, help="Company CVR, for employers"),
     hours: int | None = typer.Option(
-        None, help="Lifetime; default JOBUNIVERS_LOCAL_TOKEN_TTL_HOURS"
+        None,
+        help="Lifetime in hours; 0 mints one that has already expired (for tests). "
+        "Default JOBUNIVERS_LOCAL_TOKEN_TTL_HOURS",
     ),
 ) -> None:
     """Mint a local dev token (local auth provider only)."""
@@ -240,7 +242,11 @@ def token(
     if parsed_role is Role.EMPLOYER and (cvr is None or not is_valid_cvr(cvr)):
         console.print("[red]Employers need --cvr with a valid CVR number.[/]")
         raise typer.Exit(2)
-    ttl = timedelta(hours=hours or settings.local_token_ttl_hours)
+    if hours is not None and hours < 0:
+        console.print("[red]--hours must be 0 or more (0: already expired).[/]")
+        raise typer.Exit(2)
+    # 0 is a value, not "unset": an expired token is what a test of expiry needs.
+    ttl = timedelta(hours=settings.local_token_ttl_hours if hours is None else hours)
     print(mint_local_token(settings.resolved_local_token_secret(), subject, parsed_role, cvr, ttl))
 
 

@@ -1,7 +1,9 @@
-"""Job postings as a company publishes them: create, edit, close. The title goes through
-title normalisation (when no occupation was picked), and the matching index follows at once:
-a new or changed posting is (re)indexed, a closed one leaves the index. Expired postings leave
-it through the housekeeping step (``expire_postings``)."""
+"""Job postings as a company publishes them: create, edit, close. A new posting's title goes
+through title normalisation when no occupation was picked, and only a confident match is taken
+(otherwise BAD_USER_INPUT asks for the occupation); an edit keeps the occupation unless a new
+one is picked. The matching index follows at once: a new or changed posting is (re)indexed, a
+closed one leaves the index. Expired postings leave it through the housekeeping step
+(``expire_postings``)."""
 
 from __future__ import annotations
 
@@ -14,17 +16,19 @@ from api.taxonomy.repository import existing_occupation_ids, occupations_by_ids
 from api.validation import CONTRACT_TYPES, Problems, postal_place
 from core.errors import Conflict, NotFound
 from matching.engine import MatchingEngine
+from matching.titles import CONFIDENT_SCORE
 
 from . import repository
-
-MIN_TITLE_SCORE = 0.35  # below this, normalisation asks the employer to pick the occupation
 
 
 def posting_not_found() -> NotFound:
     return NotFound("Jobopslaget findes ikke.", "The job posting does not exist.")
 
 
-async def _clean(db, engine: MatchingEngine, data: dict) -> dict:
+async def _clean(db, engine: MatchingEngine, data: dict, *, keep_occupation: bool = False) -> dict:
+    """The posting's fields from the input. With ``keep_occupation`` (an edit) and no
+    occupation picked, the occupation fields are left out, so the stored ones stay: a changed
+    title never moves the posting to another occupation by itself."""
     p = Problems()
     title = p.text("title", data.get("title"), max_len=120)
     description = p.text("description", data.get("description"), max_len=10_000)
@@ -45,9 +49,9 @@ async def _clean(db, engine: MatchingEngine, data: dict) -> dict:
     if occupation_id:
         if occupation_id not in await existing_occupation_ids(db, [occupation_id]):
             p.add("occupationId", "ukendt stilling.", "unknown occupation.")
-    elif title:
+    elif title and not keep_occupation:
         matches = engine.normalize_title(title, 1)
-        if matches and matches[0].score >= MIN_TITLE_SCORE:
+        if matches and matches[0].score >= CONFIDENT_SCORE:
             occupation_id, normalized = matches[0].occupation_id, matches[0].score
         else:
             p.add("occupationId", "vælg stillingsbetegnelsen fra listen; titlen kunne ikke "
@@ -55,13 +59,15 @@ async def _clean(db, engine: MatchingEngine, data: dict) -> dict:
                   "recognised.")  # fmt: skip
     p.raise_if_any()
     assert place is not None and deadline is not None
-    occupation = (await occupations_by_ids(db, [occupation_id]))[0]
-    return {
-        "title": title,
-        "description": description,
-        "occupationId": occupation_id,
-        "iscoCode": occupation["iscoCode"],
-        "titleNormalisationScore": normalized,
+    fields: dict = {"title": title, "description": description}
+    if occupation_id:
+        occupation = (await occupations_by_ids(db, [occupation_id]))[0]
+        fields |= {
+            "occupationId": occupation_id,
+            "iscoCode": occupation["iscoCode"],
+            "titleNormalisationScore": normalized,
+        }
+    return fields | {
         "requirements": requirements,
         "hours": "FULL_TIME" if weekly >= 37 else "PART_TIME",
         "weeklyHours": weekly,
@@ -99,7 +105,7 @@ async def create_posting(db, engine: MatchingEngine, actor: Actor, data: dict) -
 async def update_posting(
     db, engine: MatchingEngine, actor: Actor, posting_id: str, data: dict
 ) -> dict:
-    fields = await _clean(db, engine, data)
+    fields = await _clean(db, engine, data, keep_occupation=True)
     now = datetime.now(UTC)
     doc = await repository.update_posting(
         db, posting_id, actor.cvr or "", {"status": "OPEN"}, fields | {"updatedAt": now}

@@ -91,12 +91,15 @@ async def test_first_save_creates_the_profile_with_defaults_and_consent_history(
     assert {"employerVisibility", "push.JOB_ALERTS", "push.NEWS"} <= set(settings)
 
 
-async def test_postal_code_outside_the_table_is_placed_approximately(client):
+async def test_every_geographic_postal_code_gets_its_town(client):
     profile = await make_citizen(client, profile=NEW_PROFILE | {"postalCode": "8210"})
-    assert profile["locationApproximate"] is True and profile["region"] == "Region Midtjylland"
-    assert profile["town"] is None  # not guessed
+    assert (profile["town"], profile["region"], profile["locationApproximate"]) == (
+        "Aarhus V",
+        "Region Midtjylland",
+        False,
+    )
     profile = await make_citizen(client, profile=NEW_PROFILE | {"town": "Aarhus V"})
-    assert profile["town"] == "Aarhus V"
+    assert profile["town"] == "Aarhus V"  # what the citizen typed wins
 
 
 async def test_invalid_profile_lists_every_problem_and_writes_nothing(client, world_db):
