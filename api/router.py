@@ -1,80 +1,112 @@
-"""The GraphQL endpoint: persisted operations over HTTP, authentication on websockets."""
+"""The GraphQL endpoint: persisted operations (api/persisted.py) on every transport (HTTP POST,
+HTTP GET and graphql-transport-ws ``subscribe`` messages, one rule for all), authentication on
+websockets."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from core.errors import ErrorCode
 from core.settings import Settings
 
 from .context import authenticate, bearer_token
-from .persisted import PersistedQueries, sha256_hex
+from .persisted import PersistedQueries, Refusal
 
-_MESSAGES = {
-    ErrorCode.PERSISTED_QUERY_NOT_FOUND: (
-        "Operationen er ukendt for serveren. Opdater appen.",
-        "The server does not know this operation. Please update the app.",
-    ),
-    ErrorCode.PERSISTED_QUERY_REQUIRED: (
-        "Serveren tager kun imod kendte operationer.",
-        "The server only accepts known operations.",
-    ),
-    ErrorCode.BAD_USER_INPUT: (
-        "Operationens sha256Hash passer ikke med dens tekst.",
-        "The operation's sha256Hash does not match its text.",
-    ),
-}
+# GraphiQL (local mode) is served from the project, never from a CDN, so it works offline:
+# the page is api/static/graphiql.html, its scripts and styles the pinned copies in
+# api/static/graphiql/ (api/app.py mounts them at GRAPHIQL_ASSETS_PATH).
+STATIC_DIR = Path(__file__).with_name("static")
+GRAPHIQL_ASSETS_DIR = STATIC_DIR / "graphiql"
+GRAPHIQL_ASSETS_PATH = "/graphiql-assets"
 
 
-def _error_result(code: ErrorCode, locale: str) -> ExecutionResult:
-    da, en = _MESSAGES[code]
-    return ExecutionResult(
-        data=None,
-        errors=[GraphQLError(en if locale == "en" else da, extensions={"code": code.value})],
-    )
+@cache
+def _graphiql_page() -> str:
+    return (STATIC_DIR / "graphiql.html").read_text(encoding="utf-8")
+
+
+def graphiql_html(root_path: str = "") -> str:
+    return _graphiql_page().replace("{{ASSETS}}", root_path.rstrip("/") + GRAPHIQL_ASSETS_PATH)
+
+
+class PersistedTransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with the HTTP endpoint's rule for persisted operations: a
+    ``subscribe`` payload may carry only ``extensions.persistedQuery``, and in persisted-only
+    mode its text must be a registered operation. A refusal answers the body HTTP answers, as
+    ``next`` then ``complete`` for that id (the socket stays open): Apollo's clients look for
+    ``PersistedQueryNotFound`` among a result's errors to resend with the text."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload")
+        if (
+            self.connection_acknowledged
+            and isinstance(payload, dict)
+            and message.get("id") not in self.operations
+        ):
+            view: JobuniversGraphQLRouter = self.view  # type: ignore[assignment]
+            resolved = view.resolve_operation(payload.get("query"), payload.get("extensions"))
+            if isinstance(resolved, Refusal):
+                error = resolved.error(getattr(self.context, "locale", None))
+                result = {"data": None, "errors": [error.formatted]}
+                await self.send_message({"id": message["id"], "type": "next", "payload": result})
+                await self.send_message({"id": message["id"], "type": "complete"})
+                return
+            if resolved is not None:
+                message = {**message, "payload": {**payload, "query": resolved}}
+        await super().handle_subscribe(message)
 
 
 class JobuniversGraphQLRouter(GraphQLRouter):
+    graphql_transport_ws_handler_class = PersistedTransportWSHandler
+
     def __init__(self, *args: Any, settings: Settings, persisted: PersistedQueries, **kw: Any):
         super().__init__(*args, **kw)
         self.settings = settings
         self.persisted = persisted
 
-    def _resolve_persisted(self, data: GraphQLRequestData) -> ErrorCode | None:
-        """Fill in the document for hash-only requests; returns an error code if refused."""
-        pq = (data.extensions or {}).get("persistedQuery")
-        sha = pq.get("sha256Hash") if isinstance(pq, dict) else None
-        if isinstance(sha, str):
-            if data.query is None:
-                document = self.persisted.get(sha)
-                if document is None:
-                    return ErrorCode.PERSISTED_QUERY_NOT_FOUND
-                data.query = document
-                return None
-            if sha256_hex(data.query) != sha:
-                return ErrorCode.BAD_USER_INPUT
-        if (
-            self.settings.persisted_queries_only
-            and data.query is not None
-            and not self.persisted.knows(data.query)
-        ):
-            return ErrorCode.PERSISTED_QUERY_REQUIRED
+    def resolve_operation(self, query: str | None, extensions: object) -> str | Refusal | None:
+        return self.persisted.resolve(
+            query, extensions, persisted_only=self.settings.persisted_queries_only
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted operation's hash is an operation, not a browser.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    def _refused(self, data: GraphQLRequestData, locale: str | None) -> ExecutionResult | None:
+        resolved = self.resolve_operation(data.query, data.extensions)
+        if isinstance(resolved, Refusal):
+            return ExecutionResult(data=None, errors=[resolved.error(locale)])
+        data.query = resolved
         return None
 
     async def execute_operation(  # type: ignore[override]
         self, request: Any, request_adapter: Any, request_data: Any, context: Any, **kw: Any
     ) -> Any:
+        locale = getattr(context, "locale", None)
         if isinstance(request_data, GraphQLRequestData):
-            refused = self._resolve_persisted(request_data)
+            refused = self._refused(request_data, locale)
             if refused is not None:
-                return _error_result(refused, getattr(context, "locale", "da"))
+                return refused
+        elif isinstance(request_data, list):  # batching is off; were it on, the same rule
+            refusals = [self._refused(item, locale) for item in request_data]
+            first = next((r for r in refusals if r is not None), None)
+            if first is not None:  # the batch is refused whole
+                return [r or first for r in refusals]
         return await super().execute_operation(
             request=request,
             request_adapter=request_adapter,
@@ -82,6 +114,10 @@ class JobuniversGraphQLRouter(GraphQLRouter):
             context=context,
             **kw,
         )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Strawberry's GraphiQL page with local assets instead of its CDN links."""
+        return HTMLResponse(graphiql_html(request.scope.get("root_path", "")))
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from the connection_init payload ``{"authorization": ...}``.

@@ -67,7 +67,15 @@ class EmbeddedDatabase:
         port: int = 27018,
         cache_size: str = "512M",
         log_file: Path | None = None,
+        standalone: bool = False,
+        test_commands: bool = False,
     ) -> None:
+        """``standalone``: answer as a standalone server, which has no change streams (by
+        default it answers as a one-node replica set, so change streams work without any
+        ``--replSet``); tests of the polling fallback use it. ``test_commands``: allow
+        ``configureFailPoint`` (fault tests only: any client could arm one)."""
+        self.standalone = standalone
+        self.test_commands = test_commands
         self.storage_path = Path(storage_path)
         self.host = host
         self.port = port
@@ -102,6 +110,10 @@ class EmbeddedDatabase:
             "--log-level",
             "WARNING",
         ]
+        if self.standalone:
+            cmd.append("--standalone")
+        if self.test_commands:
+            cmd.append("--enable-test-commands")
         with open(self.log_file, "ab") as out:
             # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which
             # then stops the API and the worker before the database.

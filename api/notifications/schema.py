@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from functools import partial
@@ -129,6 +128,9 @@ class NotificationsMutation:
         return JobAgent.from_doc(doc)
 
 
+INBOX_WATCH = live.Watch("recipientId")
+
+
 @strawberry.type
 class NotificationsSubscription:
     @strawberry.subscription(
@@ -138,8 +140,10 @@ class NotificationsSubscription:
         ctx = info.context
         actor = ctx.require_actor()
         follow = live.Follower(datetime.now(UTC), ctx.settings.live_updates_lookback_s)
-        while True:
-            fetch = partial(inbox.newer_than, ctx.db, actor.id)
-            for doc in await live.poll(follow, fetch, key=lambda d: d["_id"], at="createdAt"):
-                yield Notification.from_doc(doc)
-            await asyncio.sleep(ctx.settings.live_updates_poll_s)
+        fetch = partial(inbox.newer_than, ctx.db, actor.id)
+        # Inbox entries are inserted, never changed, and carry recipientId.
+        with live.changes(ctx.db, ctx.settings, INBOX_WATCH, actor.id) as next_change:
+            while True:
+                for doc in await live.poll(follow, fetch, key=lambda d: d["_id"], at="createdAt"):
+                    yield Notification.from_doc(doc)
+                await next_change()
