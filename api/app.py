@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from pymongo.monitoring import CommandListener
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,14 +25,16 @@ from store.client import Store
 
 from . import health
 from .auth.verifier import TokenVerifier, build_verifier
+from .companies.service import EmployerAccounts
 from .context import Context, authenticate, bearer_token, locale_from_header
 from .directory import DIRECTORY
 from .housekeeping import run_forever
 from .indexes import prepare_collections
 from .jobs import repository as jobs_repository
 from .loaders import Loaders
+from .offers import repository as offers_repository
 from .persisted import PersistedQueries
-from .router import JobuniversGraphQLRouter
+from .router import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, JobuniversGraphQLRouter
 from .schema import build_schema
 from .taxonomy import repository as taxonomy_repository
 
@@ -88,6 +91,10 @@ async def _load_engine(engine: MatchingEngine, store: Store) -> None:
                 postings=await jobs_repository.open_postings_for_matching(
                     store.db, datetime.now(UTC)
                 ),
+            )
+            # The deck only looks offer vectors up: embed the open offers once, here.
+            await engine.warm_offer_vectors(
+                await offers_repository.open_offers(store.db, datetime.now(UTC))
             )
             return
         except asyncio.CancelledError:
@@ -162,6 +169,8 @@ def create_app(
                     await loading
             await store.close()
 
+    employer_accounts = EmployerAccounts()
+
     async def get_context(connection: HTTPConnection) -> Context:
         headers = connection.headers
         rid = connection.scope.get("state", {}).get("request_id") or new_request_id()
@@ -179,6 +188,8 @@ def create_app(
             ctx.auth = await authenticate(
                 token_verifier, bearer_token(headers.get("authorization"))
             )
+            if ctx.auth.actor is not None:
+                await employer_accounts.note(store.db, ctx.auth.actor, ctx.locale)
         return ctx
 
     app = FastAPI(
@@ -199,6 +210,10 @@ def create_app(
         allowed_origins=settings.allowed_origins,
     )
     app.include_router(graphql)
+    if settings.graphiql:
+        # GraphiQL's scripts and styles, from the project (it must work offline).
+        assets = StaticFiles(directory=GRAPHIQL_ASSETS_DIR)
+        app.mount(GRAPHIQL_ASSETS_PATH, assets, name="graphiql-assets")
     app.include_router(health.router)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -28,6 +28,17 @@ async def upsert_company(db: AsyncDatabase, cvr: str, fields: dict, now: datetim
     return await db[c.COMPANIES].find_one({"_id": cvr})
 
 
+async def note_employer(
+    db: AsyncDatabase, employer_id: str, cvr: str, locale: str, now: datetime
+) -> None:
+    """The employer user acting for ``cvr`` (kept in step when the account's company changes)."""
+    await db[c.EMPLOYERS].update_one(
+        {"_id": employer_id},
+        {"$set": {"cvr": cvr}, "$setOnInsert": {"locale": locale, "createdAt": now}},
+        upsert=True,
+    )
+
+
 async def get_company(db: AsyncDatabase, cvr: str) -> dict | None:
     return await db[c.COMPANIES].find_one({"_id": cvr})
 

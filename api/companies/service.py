@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from api.auth.actor import Actor
+from pymongo.errors import PyMongoError
+
+from api.auth.actor import Actor, Role
 from api.validation import Problems, postal_place
 from core.cvr import is_valid_cvr
 from core.errors import BadUserInput
@@ -13,6 +15,31 @@ from core.errors import BadUserInput
 from . import repository
 
 SIZES = ("1-9", "10-49", "50-99", "100-249", "250+")
+
+
+class EmployerAccounts:
+    """Employer users become known with their first signed-in request: the company's events
+    (new requests, moved meetings, reminders) go to every employer user acting for it. Written
+    once per process and (user, company), so a request costs no write after the first."""
+
+    MAX_REMEMBERED = 100_000
+
+    def __init__(self) -> None:
+        self._known: set[tuple[str, str]] = set()
+
+    async def note(self, db, actor: Actor, locale: str) -> None:
+        if actor.role is not Role.EMPLOYER or not actor.cvr:
+            return
+        key = (actor.id, actor.cvr)
+        if key in self._known:
+            return
+        try:
+            await repository.note_employer(db, actor.id, actor.cvr, locale, datetime.now(UTC))
+        except PyMongoError:  # the request itself answers the outage; noted on a later one
+            return
+        if len(self._known) >= self.MAX_REMEMBERED:
+            self._known.clear()
+        self._known.add(key)
 
 
 async def update_company(db, actor: Actor, data: dict) -> dict:
