@@ -3,7 +3,9 @@ production), a database of its own for every test, and the app wired to it."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from pymongo import MongoClient
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent
@@ -162,3 +165,24 @@ def receive_json_within(ws, seconds: float = 20.0) -> dict:
     message = ws.portal.call(receive)
     assert message["type"] == "websocket.send", message
     return json.loads(message["text"])
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: FastAPI, **options) -> Iterator[int]:
+    """The app served by uvicorn on a free 127.0.0.1 port in a thread (a real socket, for
+    clients and browsers that need one); yields the port and stops the server afterwards."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, lifespan="on", **options)  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

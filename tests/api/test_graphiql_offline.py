@@ -12,19 +12,16 @@ import hashlib
 import json
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.router import GRAPHIQL_ASSETS_DIR
-from store.embedded import free_port
+from tests.conftest import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads((GRAPHIQL_ASSETS_DIR / "assets.json").read_text(encoding="utf-8"))["files"]
@@ -119,21 +116,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture
 def live_app(app) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    try:
+    with serve_in_thread(app) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")

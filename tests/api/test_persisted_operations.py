@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
@@ -25,8 +22,7 @@ from api.persisted import MANIFEST_PATH, PersistedQueries, sha256_hex
 from notifications.inbox import Text, notify
 from seed.demo import DEMO_CITIZEN_ID, seed_demo_accounts
 from store.client import Store
-from store.embedded import free_port
-from tests.conftest import error_codes, receive_json_within, token_for
+from tests.conftest import error_codes, receive_json_within, serve_in_thread, token_for
 
 # The registered operations, as the server loads them (mobile_contract/persisted-queries.json).
 MANIFEST = {
@@ -295,22 +291,9 @@ async def first_apq_event(session, request: GraphQLRequest) -> tuple[dict, int]:
 
 @pytest.fixture
 def live_server(strict_app) -> Iterator[str]:
-    """The persisted-only app served by uvicorn on a free port (a real socket, as gql needs)."""
-    port = free_port()
-    config = uvicorn.Config(strict_app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, ws="websockets-sansio", lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    try:
+    """The persisted-only app on a real socket, as gql needs."""
+    with serve_in_thread(strict_app, ws="websockets-sansio") as port:
         yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 async def test_gql_client_sends_apq_for_a_query_and_a_subscription(live_server, settings):
