@@ -129,6 +129,7 @@ def create_app(
         )
         app.state.store = store
         app.state.engine = matching
+        app.state.erased_accounts = token_verifier.erased
 
         async def index_loaded() -> bool:
             return matching.ready
@@ -145,7 +146,9 @@ def create_app(
             if not matching.ready:
                 loading = asyncio.create_task(_load_engine(matching, store))
             if settings.housekeeping_interval_s > 0:
-                chores = asyncio.create_task(run_forever(store.db, settings, matching))
+                chores = asyncio.create_task(
+                    run_forever(store.db, settings, matching, token_verifier.erased)
+                )
             if settings.job_agent_interval_s > 0:
                 agent = asyncio.create_task(
                     jobagent.run_forever(

@@ -2,7 +2,7 @@
 another one (so their tokens are refused), the sign-in accounts erasure could not delete are
 tried again, postings past their deadline leave the index, postings changed through another
 instance are brought into this instance's index, unanswered meeting requests expire with a
-kind notice, and meeting reminders go out 24 h and 1 h before.
+kind notice, and meeting reminders go out the day before and about an hour before.
 
 Every step is idempotent (conditional updates, notification keys), so several instances may
 run it at the same time.
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.settings import Settings
 from matching.engine import MatchingEngine
 
-from .auth.erased import registered
+from .auth.erased import ErasedAccounts
 from .auth.verifier import SignInAccounts, build_sign_in_accounts
 from .jobs import repository as jobs
 from .meetings import housekeeping as meetings
@@ -39,9 +40,11 @@ async def run_once(
     state: SyncState,
     now: datetime | None = None,
     sign_in_accounts: SignInAccounts | None = None,
+    erased: Sequence[ErasedAccounts] = (),
 ) -> dict[str, int]:
+    """One pass; ``erased`` are the erased-account sets of this process's verifiers."""
     now = now or datetime.now(UTC)
-    erased_read = await accounts.sync_erased(db, registered(settings))
+    erased_read = await accounts.sync_erased(db, erased)
     sign_ins = sign_in_accounts or build_sign_in_accounts(settings)
     sign_ins_deleted = await accounts.retry_sign_in_deletions(db, sign_ins, now)
     expired = await jobs.expire_postings(db, now)
@@ -63,13 +66,13 @@ async def run_once(
     }
 
 
-async def load_erased_accounts(db, settings: Settings) -> None:
+async def load_erased_accounts(db, erased: Sequence[ErasedAccounts]) -> None:
     """The erased accounts, read once at start-up; requests wait for this (``api.auth.erased``),
     so it is retried quickly while the database is unreachable."""
     delay = 0.5
     while True:
         try:
-            await accounts.sync_erased(db, registered(settings))
+            await accounts.sync_erased(db, erased)
             return
         except asyncio.CancelledError:
             raise
@@ -79,13 +82,17 @@ async def load_erased_accounts(db, settings: Settings) -> None:
             delay = min(delay * 2, 10.0)
 
 
-async def run_forever(db, settings: Settings, engine: MatchingEngine) -> None:
+async def run_forever(
+    db, settings: Settings, engine: MatchingEngine, erased: ErasedAccounts
+) -> None:
     state = SyncState()
-    await load_erased_accounts(db, settings)
+    await load_erased_accounts(db, [erased])
     sign_ins = build_sign_in_accounts(settings)
     while True:
         try:
-            figures = await run_once(db, settings, engine, state, sign_in_accounts=sign_ins)
+            figures = await run_once(
+                db, settings, engine, state, sign_in_accounts=sign_ins, erased=[erased]
+            )
             if any(figures.values()):
                 log.info("housekeeping", extra=figures)
         except asyncio.CancelledError:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-import weakref
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -78,24 +77,7 @@ class ErasedAccounts:
             await asyncio.sleep(0.05)
 
 
-# One set per database and process, shared by the app's verifier (which checks it) and
-# housekeeping (which fills it); each verifier built from settings holds its own, registered
-# here so that housekeeping reaches it.
-_REGISTERED: dict[tuple[str, str], weakref.WeakSet[ErasedAccounts]] = {}
-
-
-def _key(settings: Settings) -> tuple[str, str]:
-    return settings.effective_mongodb_uri, settings.database_name
-
-
 def erased_accounts(settings: Settings) -> ErasedAccounts:
-    """A new set for an app's verifier, kept in step with ``settings``' database by
-    housekeeping when housekeeping runs."""
-    erased = ErasedAccounts(synced=settings.housekeeping_interval_s > 0)
-    _REGISTERED.setdefault(_key(settings), weakref.WeakSet()).add(erased)
-    return erased
-
-
-def registered(settings: Settings) -> list[ErasedAccounts]:
-    """The sets of this process that follow ``settings``' database."""
-    return list(_REGISTERED.get(_key(settings), ()))
+    """A new set for an app's verifier; the app hands it to its housekeeping, which keeps it in
+    step with the database when housekeeping runs."""
+    return ErasedAccounts(synced=settings.housekeeping_interval_s > 0)

@@ -232,6 +232,7 @@ async def test_a_failed_sign_in_deletion_is_retried_until_it_succeeds(
     created = (await fb_client.post("/graphql", json={"query": profile}, headers=headers)).json()
     assert created["data"]["updateMyProfile"]["id"] == uid
     db, engine = fb_app.state.store.db, fb_app.state.engine
+    erased = [fb_app.state.erased_accounts]
     app = firebase_app(firebase_settings)
     with unreachable_firebase() as down:
         # The erasure itself, while Firebase cannot be reached: the data goes, the sign-in
@@ -248,7 +249,7 @@ async def test_a_failed_sign_in_deletion_is_retried_until_it_succeeds(
         # The token is refused anyway, once this instance's housekeeping has read the
         # tombstone; the retry is not due yet.
         now = datetime.now(UTC)
-        figures = await run_once(db, firebase_settings, engine, SyncState(), now)
+        figures = await run_once(db, firebase_settings, engine, SyncState(), now, erased=erased)
         assert figures["erased_accounts_read"] >= 1 and figures["sign_in_accounts_deleted"] == 0
         again = await _viewer(fb_client, token)
         assert again["errors"][0]["extensions"]["reason"] == "ACCOUNT_DELETED"

@@ -55,7 +55,10 @@ def db_uri(db) -> str:
 async def run_housekeeping(world_db, app, settings, now=None) -> dict:
     store = Store(db_uri(world_db), world_db.name)
     try:
-        return await run_once(store.db, settings, app.state.engine, SyncState(), now)
+        return await run_once(
+            store.db, settings, app.state.engine, SyncState(), now,
+            erased=[app.state.erased_accounts],
+        )  # fmt: skip
     finally:
         await store.close()
 
