@@ -113,7 +113,8 @@ class CitizenProfile:
     town: str | None
     region: str | None
     location_approximate: bool = strawberry.field(
-        description="True when the postal code was placed at the nearest known town."
+        description="Always false since contract 0.2: every accepted postal code is placed at "
+        "its own point (kept for compatibility)."
     )
     locale: str
     preferences: JobPreferences
