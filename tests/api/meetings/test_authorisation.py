@@ -26,6 +26,8 @@ async def test_authorisation_matrix(client, world_db):
     stranger = token_for(DEMO_CANDIDATE_IDS[7] if request["citizenId"] != DEMO_CANDIDATE_IDS[7]
                          else DEMO_CANDIDATE_IDS[6])  # fmt: skip
     m, r, o = meeting["id"], pending["_id"], DEMO_OFFER_IDS[0]
+    requester = token_for(pending["citizenId"])
+    not_requester = token_for(next(c for c in DEMO_CANDIDATE_IDS if c != pending["citizenId"]))
     cases = [
         # (operation, owner token, wrong-role token, other party of the same role, its answer)
         ("{ swipeDeck(first: 3) { fit } }", CITIZEN, EMPLOYER, None, None),
@@ -38,6 +40,9 @@ async def test_authorisation_matrix(client, world_db):
         (f'{{ meetingRequestCandidate(requestId: "{r}") {{ initial }} }}', None, CITIZEN, OTHER_EMPLOYER, "NOT_FOUND"),
         (f'mutation {{ acceptMeetingRequest(id: "{r}", slotId: "{slot}") {{ id }} }}', None, CITIZEN, OTHER_EMPLOYER, "NOT_FOUND"),
         (f'mutation {{ declineMeetingRequest(id: "{r}", reason: OTHER) {{ id }} }}', None, CITIZEN, OTHER_EMPLOYER, "NOT_FOUND"),
+        # One request by id, for both sides, side-effect free (nothing changes: checked below).
+        (f'{{ meetingRequest(id: "{r}") {{ id }} }}', requester, None, not_requester, "NOT_FOUND"),
+        (f'{{ meetingRequest(id: "{r}") {{ id }} }}', EMPLOYER, None, OTHER_EMPLOYER, "NOT_FOUND"),
         (f'{{ meeting(id: "{m}") {{ id }} }}', owner, None, stranger, "NOT_FOUND"),
         (f'{{ meeting(id: "{m}") {{ id }} }}', EMPLOYER, None, OTHER_EMPLOYER, "NOT_FOUND"),
         (f'mutation {{ cancelMeeting(id: "{m}") {{ id }} }}', None, None, stranger, "NOT_FOUND"),
