@@ -148,14 +148,7 @@ def explain(
             best_rank, matched = rank, [_item(h, loc)]
         elif rank == best_rank:
             matched.append(_item(h, loc))
-    wish_fit = wish_near = None
-    for oid, unit in profile.wanted.items():
-        rank = relation_rank(oid, unit, p)
-        label = profile.wanted_labels.get(oid) or occ_label or p.title
-        if rank <= 1 and wish_fit is None:
-            wish_fit = label
-        elif rank == 2 and wish_near is None:
-            wish_near = label
+    wish_fit, wish_near = _wishes_met(profile, p, occ_label)
 
     if matched and best_rank <= 1:
         reasons.append(
@@ -227,13 +220,11 @@ FILTERS_ONLY = (
 )
 
 
-def explain_without_profiling(
-    job: RankedJob, profile: CitizenProfile, occupation_labels: Mapping[str, tuple[str, str]]
-) -> Explanation:
-    """Profiling off: only the citizen's own choices (wishes, radius, hours, contract types,
-    search). Nothing from the CV: no CV items, no requirements met or missing."""
-    p, loc = job.posting, profile.locale
-    occ_label = _occupation_label(p, occupation_labels, loc)
+def _wishes_met(
+    profile: CitizenProfile, p: PostingRecord, occ_label: str | None
+) -> tuple[str | None, str | None]:
+    """The first wish the posting fits (same occupation or unit group) and the first it is near
+    (same minor group), as the citizen named them."""
     wish_fit = wish_near = None
     for oid, unit in profile.wanted.items():
         rank = relation_rank(oid, unit, p)
@@ -242,6 +233,17 @@ def explain_without_profiling(
             wish_fit = label
         elif rank == 2 and wish_near is None:
             wish_near = label
+    return wish_fit, wish_near
+
+
+def explain_without_profiling(
+    job: RankedJob, profile: CitizenProfile, occupation_labels: Mapping[str, tuple[str, str]]
+) -> Explanation:
+    """Profiling off: only the citizen's own choices (wishes, radius, hours, contract types,
+    search). Nothing from the CV: no CV items, no requirements met or missing."""
+    p, loc = job.posting, profile.locale
+    occ_label = _occupation_label(p, occupation_labels, loc)
+    wish_fit, wish_near = _wishes_met(profile, p, occ_label)
     if job.fit == FIT and wish_fit:
         reasons = [
             _t(loc, f"Du ønsker job som {wish_fit}.", f"You want work as {wish_fit}."),
