@@ -44,8 +44,22 @@ class Settings(BaseSettings):
     embedded_db_host: str = "127.0.0.1"
     embedded_db_port: int = 27018
     embedded_db_cache_size: str = "512M"
-    server_selection_timeout_ms: int = 5000
+    # Fault tests only: lets a client arm configureFailPoint on the embedded server.
+    embedded_db_test_commands: bool = False
+    # Tools (seed, benchmarks) wait this long for a reachable database. Serving processes have
+    # the operation timeout below, under which PyMongo ignores this one.
+    server_selection_timeout_ms: int = 1500
+    # Every database call made for a request ends by then (PyMongo's client-side operation
+    # timeout, ``timeoutMS``): an unreachable or stalled database answers UNAVAILABLE within
+    # about 1.5 s (PyMongo re-checks a lost server every 0.5 s) instead of piling requests up.
+    database_operation_timeout_ms: int = 1400
     readiness_timeout_s: float = 2.0
+    # Durable writes: every write the app acknowledges is journaled first (w: "majority",
+    # j: true on the client; the embedded server also fsyncs its log at every commit, since it
+    # honours j only outside transactions). False only to measure what durability costs.
+    durable_writes: bool = True
+    # /readyz fails when less than this is free on the disk under the embedded database.
+    readiness_min_free_disk_mb: int = 256
 
     # --- demo data written by `make run` into an empty database ------------------------------
     demo_companies: int = 300
@@ -87,6 +101,14 @@ class Settings(BaseSettings):
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    # A request's server-side deadline: past it the request answers UNAVAILABLE (TIMEOUT in
+    # extensions.reason) instead of hanging.
+    request_timeout_s: float = 5.0
+    # Requests executing at once per API process; beyond it a request is refused at once
+    # (HTTP 503, UNAVAILABLE, Retry-After) instead of queueing.
+    max_requests_in_flight: int = 64
+    # What Retry-After says (seconds) when the service answers UNAVAILABLE.
+    retry_after_s: int = 2
     graphiql: bool | None = None  # default: on in local mode, off in production
     introspection: bool | None = None  # default: on in local mode, off in production
     allowed_origins: list[str] = Field(default_factory=list)
@@ -119,6 +141,16 @@ class Settings(BaseSettings):
     # --- push -----------------------------------------------------------------------------
     push_transport: Literal["local", "fcm"] | None = None  # default follows the mode
     worker_poll_interval_s: float = 1.0
+    # A worker holds its batch under a lease it renews every lease/3 while it sends; a worker
+    # that dies leaves the rest of its batch to another within about this long.
+    worker_lease_s: float = 10.0
+    # Messages marked delivered after each slice of this many sends: a worker killed
+    # mid-batch re-sends at most one slice.
+    worker_slice_size: int = 50
+
+    # --- supervision (`jobunivers run`) -------------------------------------------------------
+    supervisor_probe_interval_s: float = 2.0  # how often the database's writes are probed
+    supervisor_backoff_max_s: float = 30.0  # restart back-off grows to at most this
 
     # --- logging --------------------------------------------------------------------------
     log_level: str = "INFO"

@@ -69,11 +69,16 @@ class EmbeddedDatabase:
         log_file: Path | None = None,
         standalone: bool = False,
         test_commands: bool = False,
+        sync_on_commit: bool = True,
     ) -> None:
         """``standalone``: answer as a standalone server, which has no change streams (by
         default it answers as a one-node replica set, so change streams work without any
         ``--replSet``); tests of the polling fallback use it. ``test_commands``: allow
-        ``configureFailPoint`` (fault tests only: any client could arm one)."""
+        ``configureFailPoint`` (fault tests only: any client could arm one). ``sync_on_commit``:
+        fsync the log at every commit (SecantusDB honours a write's ``j: true`` but not a
+        transaction's, and by default its log reaches the disk only with a checkpoint, so a
+        kill -9 loses acknowledged writes); False only to measure what durability costs."""
+        self.sync_on_commit = sync_on_commit
         self.standalone = standalone
         self.test_commands = test_commands
         self.storage_path = Path(storage_path)
@@ -87,8 +92,28 @@ class EmbeddedDatabase:
     def uri(self) -> str:
         return f"mongodb://{self.host}:{self.port}/"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
+    def alive(self) -> bool:
+        """The server process exists and has not exited (a stopped, SIGSTOP'ed one is alive).
+        Asking reaps an exited process, so a dead server never lingers as a zombie."""
+        return self.process is not None and self.process.poll() is None
+
     def start(self, ready_timeout_s: float = 60.0) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.alive:
+            return
+        self.launch()
+        self._wait_ready(ready_timeout_s)
+        assert self.process is not None
+        log.info("embedded database started", extra={"port": self.port, "pid": self.process.pid})
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it to answer (the supervisor waits
+        for it in its own loop, so it keeps watching the API and the worker meanwhile)."""
+        if self.alive:
             return
         if answers_ping(self.uri):
             raise EmbeddedDatabaseError(
@@ -114,14 +139,14 @@ class EmbeddedDatabase:
             cmd.append("--standalone")
         if self.test_commands:
             cmd.append("--enable-test-commands")
+        if self.sync_on_commit:
+            cmd.append("--sync-on-commit")
         with open(self.log_file, "ab") as out:
             # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which
             # then stops the API and the worker before the database.
             self.process = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self._wait_ready(ready_timeout_s)
-        log.info("embedded database started", extra={"port": self.port, "pid": self.process.pid})
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -143,6 +168,7 @@ class EmbeddedDatabase:
             self.process = None
             return
         proc.send_signal(signal.SIGTERM)  # lets WiredTiger checkpoint and close cleanly
+        proc.send_signal(signal.SIGCONT)  # a paused (SIGSTOP'ed) server acts on it only then
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -151,6 +177,18 @@ class EmbeddedDatabase:
             proc.wait()
         self.process = None
         log.info("embedded database stopped")
+
+    def kill(self) -> None:
+        """SIGKILL and reap, for a server that panicked or hangs (SIGTERM would wait on a
+        WiredTiger that can no longer checkpoint). Commits are journaled (sync_on_commit), so
+        nothing acknowledged is lost; the next start recovers from the log."""
+        proc = self.process
+        self.process = None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.kill()
+        proc.wait()
+        log.warning("embedded database killed", extra={"pid": proc.pid})
 
     def __enter__(self) -> EmbeddedDatabase:
         self.start()
