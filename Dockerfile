@@ -46,6 +46,11 @@ COPY --from=build /app /app
 WORKDIR /app
 USER jobunivers
 EXPOSE 8000
+# Liveness of the API: /healthz answers while the process and its event loop run; an
+# orchestrator restarts the container when it fails (plain Docker only marks it unhealthy: see
+# deploy/compose.yaml). Not /readyz: readiness (the database takes writes, the index is
+# loaded) takes an instance out of load balancing, and restarting on it would turn a database
+# outage into a restart loop. The worker overrides this with `jobunivers healthcheck worker`.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"]
 CMD ["jobunivers", "serve"]

@@ -7,6 +7,7 @@ jobunivers db             the embedded database in the foreground
 jobunivers seed           demo data
 jobunivers token          a local dev token
 jobunivers export-schema  the mobile contract files (--check compares instead)
+jobunivers healthcheck    liveness checks for orchestrators (healthcheck worker)
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def db() -> None:
         host=settings.embedded_db_host,
         port=settings.embedded_db_port,
         cache_size=settings.embedded_db_cache_size,
+        sync_on_commit=settings.durable_writes,
     )
     stop = {"now": False}
 
@@ -278,6 +280,42 @@ def release_contract_cmd() -> None:
 
     console.print(f"wrote {release_contract()}")
 
+
+def worker_heartbeat_path(settings: Settings) -> Path:
+    """The file the push worker touches at every turn of its loop; its age is the worker's
+    liveness (`jobunivers healthcheck worker`)."""
+    return settings.data_dir / "worker.heartbeat"
+
+
+healthcheck_app = typer.Typer(
+    no_args_is_help=True,
+    help="Liveness checks for container health checks and orchestrators: exit 0 or 1.",
+)
+
+
+@healthcheck_app.command("worker")
+def healthcheck_worker(
+    max_age: float = typer.Option(60.0, "--max-age", min=1.0, help="Seconds"),
+) -> None:
+    """Exit 1 when the push worker's heartbeat is missing or older than --max-age seconds (a
+    worker that hangs or lost its loop); the API's liveness is GET /healthz."""
+    import time
+
+    # Quick and quiet: a health check runs every few seconds, so no logging set-up and no
+    # configuration checks (the worker itself refused a bad configuration at its start).
+    path = worker_heartbeat_path(get_settings())
+    try:
+        age_s = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        console.print(f"worker unhealthy: no heartbeat at {path}")
+        raise typer.Exit(1) from None
+    if age_s > max_age:
+        console.print(f"worker unhealthy: last heartbeat {age_s:.0f} s ago (max {max_age:.0f})")
+        raise typer.Exit(1)
+    console.print(f"worker healthy: last heartbeat {age_s:.0f} s ago")
+
+
+cli.add_typer(healthcheck_app, name="healthcheck")
 
 from .bench import bench as bench_app  # noqa: E402
 
