@@ -1,4 +1,9 @@
-"""The FastAPI application: lifespan (database client, indexes), middleware, routes."""
+"""The FastAPI application: lifespan (database client, indexes), middleware, routes.
+
+Outages (docs in api/errors.py and api/router.py): the store's calls carry timeoutMS and
+durable writes; RequestGuard refuses GraphQL HTTP requests beyond ``max_requests_in_flight``
+at once (503, UNAVAILABLE/OVERLOADED) and starts each request's deadline; a database failing
+while the request signs in answers 503 UNAVAILABLE, not HTTP 500."""
 
 from __future__ import annotations
 
@@ -10,13 +15,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import pymongo
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pymongo.monitoring import CommandListener
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from core.errors import Outage, UnavailableReason
 from core.logging import new_request_id, request_id_var
 from core.settings import Settings
 from matching.engine import MatchingEngine, build_engine
@@ -28,17 +36,28 @@ from .auth.verifier import TokenVerifier, build_verifier
 from .companies.service import EmployerAccounts
 from .context import Context, authenticate, bearer_token, locale_from_header
 from .directory import DIRECTORY
+from .errors import outage_reason, unavailable_response
 from .housekeeping import run_forever
 from .indexes import prepare_collections
 from .jobs import repository as jobs_repository
 from .loaders import Loaders
 from .offers import repository as offers_repository
 from .persisted import PersistedQueries
-from .router import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, JobuniversGraphQLRouter
+from .router import (
+    DEADLINE_STATE,
+    GRAPHIQL_ASSETS_DIR,
+    GRAPHIQL_ASSETS_PATH,
+    JobuniversGraphQLRouter,
+    database_deadline,
+    request_deadline,
+)
 from .schema import build_schema
 from .taxonomy import repository as taxonomy_repository
 
 access_log = logging.getLogger("api.access")
+# Start-up work reads and writes in bulk (index builds, the search index's postings): bounded,
+# but not by the per-call timeoutMS meant for requests (a cursor's whole life counts there).
+STARTUP_DB_TIMEOUT_S = 600.0
 
 
 class RequestIdMiddleware:
@@ -81,26 +100,81 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+class RequestGuard:
+    """For GraphQL HTTP requests: refuse at once (HTTP 503, UNAVAILABLE with reason OVERLOADED,
+    Retry-After) when ``max_requests_in_flight`` are already running in this process, instead of
+    letting them queue; and start the request's deadline, so every database call it makes
+    (signing in included) ends by it. /healthz, /readyz and websockets are never refused."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, path: str) -> None:
+        self.app = app
+        self.settings = settings
+        self.path = path
+        self.in_flight = 0  # one event loop per process: a plain counter is exact
+        self.refused = 0  # since the last warning
+        self.warned_at = -float("inf")
+
+    def _note_refusal(self) -> None:
+        # At most one warning every 10 s: under overload a line per refusal adds to the load.
+        self.refused += 1
+        now = time.monotonic()
+        if now - self.warned_at >= 10.0:
+            access_log.warning("requests refused: too many in flight",
+                               extra={"in_flight": self.in_flight, "refused": self.refused})  # fmt: skip
+            self.refused, self.warned_at = 0, now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.settings.max_requests_in_flight:
+            self._note_refusal()
+            request = Request(scope)
+            response = unavailable_response(
+                UnavailableReason.OVERLOADED,
+                locale_from_header(request.headers.get("accept-language")),
+                scope.get("state", {}).get("request_id") or new_request_id(),
+                self.settings.retry_after_s,
+            )
+            await response(scope, receive, send)
+            return
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        scope.setdefault("state", {})[DEADLINE_STATE] = deadline
+        self.in_flight += 1
+        try:
+            with database_deadline(deadline):
+                await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 async def _load_engine(engine: MatchingEngine, store: Store) -> None:
     """Load the search index, retrying while the database is unreachable."""
     delay = 1.0
     while True:
         try:
-            await engine.load(
-                occupations=await taxonomy_repository.occupations_for_matching(store.db),
-                postings=await jobs_repository.open_postings_for_matching(
+            with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
+                occupations = await taxonomy_repository.occupations_for_matching(store.db)
+                postings = await jobs_repository.open_postings_for_matching(
                     store.db, datetime.now(UTC)
-                ),
-            )
+                )
+            await engine.load(occupations=occupations, postings=postings)
             # The deck only looks offer vectors up: embed the open offers once, here.
-            await engine.warm_offer_vectors(
-                await offers_repository.open_offers(store.db, datetime.now(UTC))
-            )
+            with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
+                offers = await offers_repository.open_offers(store.db, datetime.now(UTC))
+            await engine.warm_offer_vectors(offers)
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logging.getLogger(__name__).exception("loading the search index failed; retrying")
+        except Exception as e:
+            reason = outage_reason(e)
+            if reason is None:
+                logging.getLogger(__name__).exception("loading the search index failed; retrying")
+            else:  # the database is down: no traceback at every retry
+                logging.getLogger(__name__).warning(
+                    "loading the search index waits for the database",
+                    extra={"reason": str(reason), "error": type(e).__name__},
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
@@ -121,28 +195,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store(
-            settings.effective_mongodb_uri,
-            settings.database_name,
-            server_selection_timeout_ms=settings.server_selection_timeout_ms,
-            event_listeners=command_listeners,
-        )
+        # Serving: every database call within timeoutMS, every write durable (store/client.py).
+        store = Store.from_settings(settings, serving=True, event_listeners=command_listeners)
         app.state.store = store
         app.state.engine = matching
         app.state.erased_accounts = token_verifier.erased
-
-        async def index_loaded() -> bool:
-            return matching.ready
-
-        app.state.readiness_checks = {
-            "database": lambda: store.ping(settings.readiness_timeout_s),
-            "search_index": index_loaded,
-        }
+        app.state.readiness_checks = health.readiness_checks(settings, store, matching)
         loading: asyncio.Task | None = None
         chores: asyncio.Task | None = None
         agent: asyncio.Task | None = None
         try:
-            await prepare_collections(store.db)
+            with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
+                await prepare_collections(store.db)
             if not matching.ready:
                 loading = asyncio.create_task(_load_engine(matching, store))
             if settings.housekeeping_interval_s > 0:
@@ -188,12 +252,33 @@ def create_app(
             locale=locale_from_header(headers.get("accept-language")),
         )
         if connection.scope["type"] == "http":
-            ctx.auth = await authenticate(
-                token_verifier, bearer_token(headers.get("authorization"))
-            )
-            if ctx.auth.actor is not None:
-                await employer_accounts.note(store.db, ctx.auth.actor, ctx.locale)
+            try:
+                # Signing in may touch the database (employers are noted): within the deadline,
+                # and an outage here answers as one (503 UNAVAILABLE), not as HTTP 500.
+                deadline = request_deadline(connection.scope, settings)
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                    ctx.auth = await authenticate(
+                        token_verifier, bearer_token(headers.get("authorization"))
+                    )
+                    if ctx.auth.actor is not None:
+                        await employer_accounts.note(store.db, ctx.auth.actor, ctx.locale)
+            except Exception as e:
+                reason = outage_reason(e)
+                if reason is None:
+                    raise
+                raise Outage(reason, settings.retry_after_s) from e
         return ctx
+
+    async def outage_while_signing_in(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Outage)
+        rid = request.scope.get("state", {}).get("request_id") or new_request_id()
+        logging.getLogger("api.errors").warning(
+            "service unavailable while signing in",
+            extra={"reason": str(exc.reason), "error": type(exc.__cause__).__name__,
+                   "request_id": rid},
+        )  # fmt: skip
+        locale = locale_from_header(request.headers.get("accept-language"))
+        return unavailable_response(exc.reason, locale, rid, exc.retry_after_s)
 
     app = FastAPI(
         title="Jobunivers",
@@ -202,6 +287,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.settings = settings
     graphql = JobuniversGraphQLRouter(
         build_schema(settings),
         settings=settings,
@@ -218,5 +304,7 @@ def create_app(
         assets = StaticFiles(directory=GRAPHIQL_ASSETS_DIR)
         app.mount(GRAPHIQL_ASSETS_PATH, assets, name="graphiql-assets")
     app.include_router(health.router)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_exception_handler(Outage, outage_while_signing_in)
+    app.add_middleware(RequestGuard, settings=settings, path="/graphql")
+    app.add_middleware(RequestIdMiddleware)  # outermost: the refusals carry the id too
     return app

@@ -16,16 +16,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pymongo
+
 from core.settings import Settings
 from matching.engine import MatchingEngine
 
 from .auth.erased import ErasedAccounts
 from .auth.verifier import SignInAccounts, build_sign_in_accounts
+from .errors import outage_reason
 from .jobs import repository as jobs
 from .meetings import housekeeping as meetings
 from .privacy import accounts
 
 log = logging.getLogger(__name__)
+PASS_TIMEOUT_S = 120.0  # a pass's database budget (all of its calls together)
 
 
 @dataclass
@@ -90,13 +94,19 @@ async def run_forever(
     sign_ins = build_sign_in_accounts(settings)
     while True:
         try:
-            figures = await run_once(
-                db, settings, engine, state, sign_in_accounts=sign_ins, erased=[erased]
-            )
+            # A pass reads whole batches (one call each): it gets its own budget instead of
+            # the per-call limit meant for a user's request.
+            with pymongo.timeout(PASS_TIMEOUT_S):
+                figures = await run_once(
+                    db, settings, engine, state, sign_in_accounts=sign_ins, erased=[erased]
+                )
             if any(figures.values()):
                 log.info("housekeeping", extra=figures)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("housekeeping failed; will retry")
+        except Exception as exc:
+            if outage_reason(exc) is None:
+                log.exception("housekeeping failed; will retry")
+            else:  # the database is down or stalled: one line, no traceback every minute
+                log.warning("housekeeping skipped: database unavailable; will retry")
         await asyncio.sleep(settings.housekeeping_interval_s)

@@ -4,6 +4,7 @@ start-up step that creates them and fills fields added to existing documents sin
 from __future__ import annotations
 
 from notifications import devices, inbox, jobagent, outbox, preferences
+from store import health
 from store.indexes import IndexSpec, ensure_indexes
 from store.migrations import run_once
 
@@ -34,6 +35,7 @@ def all_index_specs() -> list[IndexSpec]:
         *devices.INDEXES,
         *preferences.INDEXES,
         *jobagent.INDEXES,
+        *health.INDEXES,
     ]
 
 

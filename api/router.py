@@ -1,15 +1,27 @@
 """The GraphQL endpoint: persisted operations (api/persisted.py) on every transport (HTTP POST,
 HTTP GET and graphql-transport-ws ``subscribe`` messages, one rule for all), authentication on
-websockets."""
+websockets, and a deadline for every HTTP operation.
+
+Deadlines: an HTTP operation ends by its request's deadline (``request_timeout_s`` after it
+arrived; api/app.py's RequestGuard starts it), answering UNAVAILABLE with reason TIMEOUT past
+it. Its database calls end by then too, each one also within the client's ``timeoutMS``, so a
+stalled database answers within about ``database_operation_timeout_ms``. Subscriptions are
+long-lived and have no deadline; each database read they make is bounded by ``timeoutMS``."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pymongo
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
@@ -19,10 +31,20 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.errors import UnavailableReason
 from core.settings import Settings
 
 from .context import authenticate, bearer_token
+from .errors import has_unavailable, outage_error
 from .persisted import PersistedQueries, Refusal
+
+try:  # PyMongo's client-side operation timeout state (see database_deadline)
+    from pymongo import _csot
+except ImportError:  # pragma: no cover - a PyMongo without it falls back to pymongo.timeout
+    _csot = None  # type: ignore[assignment]
+
+log = logging.getLogger("api.errors")
+DEADLINE_STATE = "deadline"  # scope["state"] key: the request's deadline, time.monotonic()
 
 # GraphiQL (local mode) is served from the project, never from a CDN, so it works offline:
 # the page is api/static/graphiql.html, its scripts and styles the pinned copies in
@@ -39,6 +61,32 @@ def _graphiql_page() -> str:
 
 def graphiql_html(root_path: str = "") -> str:
     return _graphiql_page().replace("{{ASSETS}}", root_path.rstrip("/") + GRAPHIQL_ASSETS_PATH)
+
+
+def request_deadline(scope: Any, settings: Settings) -> float:
+    """The request's deadline (time.monotonic()): set when it arrived, else from now."""
+    deadline = (scope.get("state") or {}).get(DEADLINE_STATE)
+    return deadline if deadline is not None else time.monotonic() + settings.request_timeout_s
+
+
+@contextlib.contextmanager
+def database_deadline(deadline: float) -> Iterator[None]:
+    """Every database call made inside ends by ``deadline`` (time.monotonic()), each one still
+    within the client's ``timeoutMS``.
+
+    ``pymongo.timeout(s)`` cannot say both: inside it the client's timeoutMS no longer applies,
+    so one stalled call would wait out the whole request deadline. PyMongo applies timeoutMS to
+    each call by opening a deadline capped by the surrounding one; this sets only the
+    surrounding one (its CSOT deadline variable), without a block timeout of its own."""
+    if _csot is None or not hasattr(_csot, "DEADLINE"):  # pragma: no cover
+        with pymongo.timeout(max(deadline - time.monotonic(), 0.001)):
+            yield
+        return
+    token = _csot.DEADLINE.set(min(_csot.DEADLINE.get(), deadline))
+    try:
+        yield
+    finally:
+        _csot.DEADLINE.reset(token)
 
 
 class PersistedTransportWSHandler(BaseGraphQLTransportWSHandler):
@@ -107,13 +155,42 @@ class JobuniversGraphQLRouter(GraphQLRouter):
             first = next((r for r in refusals if r is not None), None)
             if first is not None:  # the batch is refused whole
                 return [r or first for r in refusals]
-        return await super().execute_operation(
-            request=request,
-            request_adapter=request_adapter,
-            request_data=request_data,
-            context=context,
-            **kw,
-        )
+        if isinstance(request_data, GraphQLRequestData) and request_data.protocol != "http":
+            # Streamed over HTTP (multipart subscriptions): long-lived, like the websocket.
+            return await super().execute_operation(
+                request=request,
+                request_adapter=request_adapter,
+                request_data=request_data,
+                context=context,
+                **kw,
+            )
+        deadline = request_deadline(request.scope, self.settings)
+        loop = asyncio.get_running_loop()
+        try:
+            with database_deadline(deadline):
+                async with asyncio.timeout_at(loop.time() + deadline - time.monotonic()):
+                    return await super().execute_operation(
+                        request=request,
+                        request_adapter=request_adapter,
+                        request_data=request_data,
+                        context=context,
+                        **kw,
+                    )
+        except TimeoutError:
+            rid = getattr(context, "request_id", "-")
+            log.warning("request deadline passed", extra={"reason": "TIMEOUT",
+                                                          "request_id": rid})  # fmt: skip
+            error = outage_error(UnavailableReason.TIMEOUT, locale or "da", rid,
+                                 self.settings.retry_after_s)  # fmt: skip
+            result = ExecutionResult(data=None, errors=[error])
+            return [result] * len(request_data) if isinstance(request_data, list) else result
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """Strawberry's response, with Retry-After when an error says UNAVAILABLE."""
+        response = super().create_response(response_data, sub_response)
+        if has_unavailable(response_data):
+            response.headers["Retry-After"] = str(self.settings.retry_after_s)
+        return response
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """Strawberry's GraphiQL page with local assets instead of its CDN links."""

@@ -100,3 +100,43 @@ class Unavailable(DomainError):
     """A part of the service is still starting (for example the search index)."""
 
     code = ErrorCode.UNAVAILABLE
+
+
+class UnavailableReason(StrEnum):
+    """Why the service answers UNAVAILABLE (``extensions.reason``)."""
+
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"  # unreachable, or it cannot work at all
+    TIMEOUT = "TIMEOUT"  # the request's deadline (or one database call's) passed
+    OVERLOADED = "OVERLOADED"  # too many requests at once; refused before it ran
+
+
+_OUTAGE_MESSAGES: dict[UnavailableReason, tuple[str, str]] = {
+    UnavailableReason.DATABASE_UNAVAILABLE: (
+        "Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt.",
+        "The service is temporarily unavailable. Please try again shortly.",
+    ),
+    UnavailableReason.TIMEOUT: (
+        "Det tog for lang tid at svare. Prøv igen om lidt.",
+        "The service took too long to answer. Please try again shortly.",
+    ),
+    UnavailableReason.OVERLOADED: (
+        "Der er travlt lige nu. Prøv igen om lidt.",
+        "The service is busy right now. Please try again shortly.",
+    ),
+}
+
+
+class Outage(Unavailable):
+    """The service cannot answer now (its database is down or stalled, a deadline passed, too
+    many requests at once). The app retries after ``retryAfter`` seconds; nothing is wrong
+    with what it sent."""
+
+    def __init__(self, reason: UnavailableReason, retry_after_s: int) -> None:
+        message_da, message_en = _OUTAGE_MESSAGES[reason]
+        super().__init__(
+            message_da,
+            message_en,
+            extensions={"reason": reason.value, "retryAfter": retry_after_s},
+        )
+        self.reason = reason
+        self.retry_after_s = retry_after_s

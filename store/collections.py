@@ -29,6 +29,7 @@ AGENT_ALERTS = "agent_alerts"
 LOCKS = "locks"
 MIGRATIONS = "migrations"
 DELETED_ACCOUNTS = "deleted_accounts"
+READINESS_PROBES = "readiness_probes"  # one tiny document per API process (store/health.py)
 
 
 def all_names() -> list[str]:

@@ -237,6 +237,8 @@ HOLDINGS: tuple[Holding, ...] = (
 )
 
 NOT_CITIZEN_DATA: dict[str, str] = {
+    c.READINESS_PROBES: "One tiny document per API process, rewritten by /readyz (host, pid, "
+    "time); no personal data.",
     c.OCCUPATIONS: "The public ESCO taxonomy.",
     c.ISCO_GROUPS: "The public DISCO-08 hierarchy.",
     c.COMPANIES: "Companies from the CVR register; public business data.",

@@ -81,6 +81,7 @@ NON_API_OWNERS = {
     "notifications/jobagent/repository.py",
     "matching/profiles.py",
     "store/migrations.py",
+    "store/health.py",
 }
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pymongo.errors import PyMongoError
 
 from api.auth.actor import Actor, Role
+from api.errors import outage_reason
 from api.validation import Problems, postal_place
 from core.cvr import is_valid_cvr
 from core.errors import BadUserInput
@@ -35,8 +36,10 @@ class EmployerAccounts:
             return
         try:
             await repository.note_employer(db, actor.id, actor.cvr, locale, datetime.now(UTC))
-        except PyMongoError:  # the request itself answers the outage; noted on a later one
-            return
+        except PyMongoError as exc:
+            if outage_reason(exc) is not None:
+                raise  # answered as the outage it is (UNAVAILABLE), at once
+            return  # noted on a later request
         if len(self._known) >= self.MAX_REMEMBERED:
             self._known.clear()
         self._known.add(key)

@@ -8,7 +8,9 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pymongo
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from matching.engine import MatchingEngine
 
@@ -19,6 +21,7 @@ from .digests import send_digests
 from .matcher import AgentMatcher
 
 log = logging.getLogger("notifications.jobagent")
+RUN_TIMEOUT_S = 120.0  # a run's database budget (all of its calls together)
 
 
 async def take_lease(db: AsyncDatabase, owner: str, ttl: timedelta, now: datetime) -> dict | None:
@@ -50,11 +53,18 @@ async def run_forever(
     matcher = AgentMatcher(engine)
     while True:
         try:
-            figures = await run_once(db, engine, directory, matcher, owner)
+            # A run reads whole batches: its own budget, not the per-call limit of requests.
+            with pymongo.timeout(RUN_TIMEOUT_S):
+                figures = await run_once(db, engine, directory, matcher, owner)
             if figures["matches"] or figures["digests"]:
                 log.info("job agent", extra=figures)
         except asyncio.CancelledError:
             raise
+        except PyMongoError as exc:
+            if isinstance(exc, ConnectionFailure) or exc.timeout:
+                log.warning("job agent run skipped: database unavailable; will retry")
+            else:
+                log.exception("job agent run failed; will retry")
         except Exception:
             log.exception("job agent run failed; will retry")
         await asyncio.sleep(every_s)

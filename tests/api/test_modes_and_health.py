@@ -107,7 +107,6 @@ async def test_readyz_follows_the_database(tmp_path):
         database_name="readyz",
         data_dir=tmp_path,
         local_token_secret=TEST_SECRET,
-        server_selection_timeout_ms=1000,
         readiness_timeout_s=1.0,
     )
     app = create_app(settings)
@@ -127,6 +126,7 @@ async def test_readyz_follows_the_database(tmp_path):
                 await asyncio.to_thread(server.stop)
                 status, body = await _ready(client)
                 assert status == 503 and body["checks"]["database"] is False
+                assert body["reasons"]["database"]  # a write that failed, or no answer in time
                 assert (await client.get("/healthz")).status_code == 200  # alive, not ready
                 await asyncio.to_thread(server.start)
                 for _ in range(30):
