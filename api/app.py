@@ -29,7 +29,7 @@ from core.logging import new_request_id, request_id_var
 from core.settings import Settings
 from matching.engine import MatchingEngine, build_engine
 from notifications import jobagent
-from store.client import Store
+from store.client import Store, require_replica_set
 
 from . import health
 from .auth.verifier import TokenVerifier, build_verifier
@@ -206,6 +206,8 @@ def create_app(
         agent: asyncio.Task | None = None
         try:
             with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
+                if settings.is_production:
+                    await require_replica_set(store.client)  # w: majority needs copies
                 await prepare_collections(store.db)
             if not matching.ready:
                 loading = asyncio.create_task(_load_engine(matching, store))
