@@ -641,3 +641,60 @@ def _bench_live_mode(uri: str, scratch: Path, db_name: str, *, change_streams: b
         else "polling only"
     )  # fmt: skip
     return figures
+
+
+FAULTS = ("kill-db", "kill-after-ack", "kill-all-after-ack", "stall-db", "kill-api", "kill-worker")
+
+
+@bench.command("faults")
+def bench_faults(
+    only: list[str] = typer.Option(list(FAULTS), "--fault", help="Faults to inject, in order"),
+    rate: float = typer.Option(20.0, help="App writes per second while a fault is injected"),
+    runs: int = typer.Option(20, help="kill -9 runs right after acknowledged writes"),
+    stall_s: float = typer.Option(30.0, help="How long the database is stopped (SIGSTOP)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Faults on a scratch stack (`jobunivers run` on a temporary data directory): per fault,
+    acknowledged writes against those found afterwards, time to recover, codes seen."""
+    import tempfile
+
+    from .faults import run_faults
+    from .scratch import ScratchStack
+
+    with tempfile.TemporaryDirectory(prefix="jobunivers-faults-") as root:
+        stack = ScratchStack(Path(root))
+        console.print("Starting a scratch stack (jobunivers run) ...")
+        stack.start()
+        try:
+            result = asyncio.run(run_faults(stack, only, rate=rate, runs=runs, stall_s=stall_s))
+        finally:
+            stack.stop()
+    _emit(result, as_json)
+
+
+@bench.command("durability")
+def bench_durability(
+    rate: float = typer.Option(50.0, help="Swipes, then accepts, per second"),
+    seconds: float = typer.Option(20.0, help="How long each runs"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """What durable writes cost: swipe (YES) and accept latency on two scratch stacks in the
+    same run, one with journaled writes (the default) and one without."""
+    import tempfile
+
+    from .faults import write_latency
+    from .scratch import ScratchStack
+
+    result = {}
+    for durable in (True, False):
+        with tempfile.TemporaryDirectory(prefix="jobunivers-durability-") as root:
+            env = {"JOBUNIVERS_DURABLE_WRITES": str(durable).lower()}
+            stack = ScratchStack(Path(root), citizens=300, offers=40, extra_env=env)
+            console.print(f"Starting a scratch stack (durable writes: {durable}) ...")
+            stack.start()
+            try:
+                figures = asyncio.run(write_latency(stack, rate, seconds))
+            finally:
+                stack.stop()
+        result["durable" if durable else "not durable"] = figures
+    _emit(result, as_json)

@@ -83,3 +83,25 @@ def load_taxonomy(directory: Path) -> Taxonomy:
         for code, label in sorted(group_labels.items())
     ]
     return Taxonomy(occupations=occupations, isco_groups=groups)
+
+
+def write_taxonomy_slice(source: Path, target: Path, groups: tuple[str, ...]) -> Path:
+    """The taxonomy files in ``source`` cut down to the occupations whose ISCO code starts with
+    one of ``groups`` (every ISCO group label kept), written to ``target``: a scratch stack or a
+    test starts in seconds instead of embedding all 13,000 labels."""
+    target.mkdir(parents=True, exist_ok=True)
+    with (source / "esco_occupations_en.tsv").open(encoding="utf-8") as f:
+        rows = f.readlines()
+    kept = [rows[0]] + [r for r in rows[1:] if r.split("\t")[1].startswith(groups)]
+    (target / "esco_occupations_en.tsv").write_text("".join(kept), encoding="utf-8")
+    uris = {r.split("\t")[0] for r in kept[1:]}
+    with (source / "esco_labels_da.tsv").open(encoding="utf-8") as f:
+        labels = f.readlines()
+    kept_labels = [labels[0]] + [
+        r for r in labels[1:] if r.split("\t")[0] in uris or r.split("\t")[1] == "isco_group"
+    ]
+    (target / "esco_labels_da.tsv").write_text("".join(kept_labels), encoding="utf-8")
+    readme = source / "README.md"
+    if readme.exists():
+        (target / "README.md").write_text(readme.read_text(encoding="utf-8"), encoding="utf-8")
+    return target

@@ -25,6 +25,11 @@ async def get_citizen(db: AsyncDatabase, citizen_id: str, session: Any = None) -
     return await db[c.CITIZENS].find_one({"_id": citizen_id}, session=session)
 
 
+async def some_citizen_ids(db: AsyncDatabase, limit: int) -> list[str]:
+    """Ids of up to ``limit`` citizens, for operators' benchmarks on a scratch database."""
+    return [d["_id"] async for d in db[c.CITIZENS].find({}, {"_id": 1}).limit(limit)]
+
+
 async def insert_citizen(db: AsyncDatabase, doc: dict, session: Any) -> None:
     await db[c.CITIZENS].insert_one(doc, session=session)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from core.settings import Settings
+from seed.taxonomy import write_taxonomy_slice
 from store.embedded import EmbeddedDatabase, free_port
 
 # Warehouse, transport and clerical work (ISCO 2-digit groups), and the warehouse manager
@@ -43,23 +44,7 @@ def _cli() -> list[str]:
 
 def taxonomy_slice(target: Path) -> Path:
     """The shared taxonomy files cut down to TAXONOMY_GROUPS (all ISCO group labels kept)."""
-    source = Settings().taxonomy_dir
-    target.mkdir(parents=True, exist_ok=True)
-    with (source / "esco_occupations_en.tsv").open(encoding="utf-8") as f:
-        rows = f.readlines()
-    kept = [rows[0]] + [r for r in rows[1:] if r.split("\t")[1].startswith(TAXONOMY_GROUPS)]
-    (target / "esco_occupations_en.tsv").write_text("".join(kept), encoding="utf-8")
-    uris = {r.split("\t")[0] for r in kept[1:]}
-    with (source / "esco_labels_da.tsv").open(encoding="utf-8") as f:
-        labels = f.readlines()
-    kept_labels = [labels[0]] + [
-        r for r in labels[1:] if r.split("\t")[0] in uris or r.split("\t")[1] == "isco_group"
-    ]
-    (target / "esco_labels_da.tsv").write_text("".join(kept_labels), encoding="utf-8")
-    readme = source / "README.md"
-    if readme.exists():
-        (target / "README.md").write_text(readme.read_text(encoding="utf-8"), encoding="utf-8")
-    return target
+    return write_taxonomy_slice(Settings().taxonomy_dir, target, TAXONOMY_GROUPS)
 
 
 @dataclass
