@@ -76,7 +76,7 @@ def worker() -> None:
     from api.directory import AccountsDirectory
     from notifications.transports import FcmTransport, LocalTransport
     from notifications.worker import run_worker
-    from store.client import Store
+    from store.client import Store, require_replica_set
 
     settings = _settings()
     if settings.push_transport == "fcm":
@@ -91,14 +91,22 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        store = Store(settings.effective_mongodb_uri, settings.database_name)
+        # Serving: every database call within timeoutMS, every write durable.
+        store = Store.from_settings(settings, serving=True)
+        heartbeat = worker_heartbeat_path(settings)
+        heartbeat.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if settings.is_production:
+                await require_replica_set(store.client)
             await run_worker(
                 store.db,
                 transport,
                 AccountsDirectory(),
                 stop,
                 poll_interval_s=settings.worker_poll_interval_s,
+                lease=timedelta(seconds=settings.worker_lease_s),
+                slice_size=settings.worker_slice_size,
+                heartbeat=heartbeat,
             )
         finally:
             await store.close()

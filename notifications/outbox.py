@@ -2,10 +2,18 @@
 
 Workers claim batches: the ids of due messages are picked, then one ``update_many`` takes those
 still claimable (pending, or leased by a worker whose lease ran out) under a fresh claim id,
-so two workers never hold the same message. A worker that dies mid-batch leaves its lease to
-expire; another worker then takes the messages over, so nothing is lost (a message the dead
-worker had already handed to FCM may go out twice; the collapse key makes the phone show it
-once). Results are written only under the worker's own claim.
+so two workers never hold the same message. The worker renews its lease (``renew_lease``)
+every third of it while it works, and writes outcomes slice by slice (at most one slice of
+sends is ever unrecorded). A worker that dies mid-batch leaves the rest of its lease to expire
+within one lease; another worker then takes the messages over, so nothing is lost (only the
+slice the dead worker had handed to FCM may go out twice; the collapse key makes the phone
+show it once). Results are written only under the worker's own claim.
+
+``attempts`` counts every time a worker took a message to send it, counted when it is claimed
+(``$inc``), so an attempt lost with its worker counts too; a claim that decides not to send
+(category off, quiet hours, daily cap, no device) gives its count back. A message is tried at
+most ``MAX_ATTEMPTS`` times: a failed ``MAX_ATTEMPTS``-th attempt, or a claim past it (its
+workers kept dying with it), makes it dead.
 
 States: pending -> sending -> delivered | suppressed (category off, daily cap, no device) |
 dead (refused, or too many attempts; visible to operators) ; failed attempts go back to
@@ -31,7 +39,8 @@ DELIVERED = "delivered"
 SUPPRESSED = "suppressed"
 DEAD = "dead"
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # attempts (claims to send) before a message is dead
+WORKER_LOST = "worker_lost"  # the last error of a message whose workers died with it
 RETRY_BASE = timedelta(seconds=10)
 QUOTA_MIN = timedelta(seconds=60)
 RETRY_CAP = timedelta(hours=1)
@@ -84,9 +93,10 @@ async def claim_batch(
     limit: int = 500,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Claim up to ``limit`` due messages, oldest first. The batch is the range up to the
-    ``limit``-th message in (dueAt, _id) order, taken with one conditional ``update_many``
-    (a range, not a list of ids: long ``$in`` lists are slow on the embedded server)."""
+    """Claim up to ``limit`` due messages, oldest first, and count the attempt on each. The
+    batch is the range up to the ``limit``-th message in (dueAt, _id) order, taken with one
+    conditional ``update_many`` (a range, not a list of ids: long ``$in`` lists are slow on
+    the embedded server)."""
     now = now or datetime.now(UTC)
     claimable = {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}}
     cursor = (
@@ -105,7 +115,8 @@ async def claim_batch(
     result = await db[c.OUTBOX].update_many(
         {**claimable, **bound},
         {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": claim,
-                  "dueAt": now + lease}},
+                  "dueAt": now + lease},
+         "$inc": {"attempts": 1}},
     )  # fmt: skip
     if not result.modified_count:
         return []
@@ -115,12 +126,14 @@ async def claim_batch(
 async def claim_one(
     db: AsyncDatabase, worker_id: str, lease: timedelta, now: datetime | None = None
 ) -> dict[str, Any] | None:
-    """Take one due message (kept for operators' tools and single-message tests)."""
+    """Take one due message and count the attempt (kept for operators' tools and
+    single-message tests)."""
     now = now or datetime.now(UTC)
     return await db[c.OUTBOX].find_one_and_update(
         {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}},
         {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": uuid.uuid4().hex,
-                  "dueAt": now + lease}},
+                  "dueAt": now + lease},
+         "$inc": {"attempts": 1}},
         sort=[("dueAt", 1)],
         return_document=ReturnDocument.AFTER,
     )  # fmt: skip
@@ -143,13 +156,30 @@ def later(message: dict, due: datetime, **fields: Any) -> UpdateOne:
     )  # fmt: skip
 
 
-async def delivered_rest_of_claim(db: AsyncDatabase, claim: str, now: datetime) -> int:
-    """Mark every message still held under ``claim`` delivered on its first attempt, in one
-    ``update_many`` (on the embedded server about half the cost of one update per message).
-    Call it after the batch's other outcomes are written, since those give up the claim."""
+async def renew_lease(db: AsyncDatabase, claim: str, until: datetime) -> int:
+    """Extend the lease on every message still held under ``claim`` (one ``update_many``);
+    returns how many that is."""
     result = await db[c.OUTBOX].update_many(
-        {"claim": claim, "status": SENDING},
-        {"$set": {"status": DELIVERED, "finishedAt": now, "deliveredAt": now, "attempts": 1},
+        {"claim": claim, "status": SENDING}, {"$set": {"dueAt": until}}
+    )
+    return result.modified_count
+
+
+async def held_ids(db: AsyncDatabase, claim: str) -> set[Any]:
+    """The ids still held under ``claim`` (after a stall, some may have been taken over)."""
+    return {d["_id"] async for d in db[c.OUTBOX].find({"claim": claim}, {"_id": 1})}
+
+
+async def delivered_in_range(
+    db: AsyncDatabase, claim: str, first: Any, last: Any, now: datetime
+) -> int:
+    """Mark every message still held under ``claim`` with ``first <= _id <= last`` delivered,
+    in one ``update_many`` (on the embedded server about half the cost of one update per
+    message). The range is one slice of the claim in ``_id`` order; write the slice's other
+    outcomes first, since those give up the claim. ``attempts`` was counted at the claim."""
+    result = await db[c.OUTBOX].update_many(
+        {"claim": claim, "status": SENDING, "_id": {"$gte": first, "$lte": last}},
+        {"$set": {"status": DELIVERED, "finishedAt": now, "deliveredAt": now},
          "$unset": {"leaseOwner": "", "claim": ""}},
     )  # fmt: skip
     return result.modified_count

@@ -200,7 +200,8 @@ async def test_a_worker_killed_mid_batch_loses_nothing(db, transport, fake_fcm):
         db, transport, DIRECTORY, "b", LEASE, now=NOON + LEASE + timedelta(seconds=1)
     )
     assert report.delivered == 20
-    assert await db[c.OUTBOX].count_documents({"status": outbox.DELIVERED}) == 20
+    # The lost attempt counts: each message was tried twice.
+    assert await db[c.OUTBOX].count_documents({"status": outbox.DELIVERED, "attempts": 2}) == 20
     tokens = fake_fcm.tokens()
     assert set(tokens) == {f"slow-{i}" for i in range(20)}
     assert all(tokens.count(f"slow-{i}") <= 2 for i in range(20))  # at-least-once, not more
@@ -212,7 +213,9 @@ async def test_concurrent_workers_send_each_message_once(db, transport, fake_fcm
         await message(db, f"p{i}", f"request-accepted:p{i}")
     reports = await asyncio.gather(
         *(
-            drain_once(db, transport, DIRECTORY, f"w{i}", LEASE, batch_size=7, now=NOON)
+            drain_once(
+                db, transport, DIRECTORY, f"w{i}", LEASE, batch_size=7, slice_size=3, now=NOON
+            )
             for i in range(4)
         )
     )
@@ -241,6 +244,7 @@ async def test_quiet_hours_postpone_but_critical_messages_go_through(db, transpo
     assert (report.delivered, report.postponed) == (1, 1)
     digest = await status_of(db, "job-digest:q2")
     assert digest["status"] == outbox.PENDING
+    assert digest["attempts"] == 0  # postponed, not tried
     assert digest["dueAt"] == datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00 in Copenhagen
     assert fake_fcm.tokens() == ["ok-q2"]
     morning = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=digest["dueAt"])
@@ -255,8 +259,10 @@ async def test_the_daily_cap_holds_for_the_day(db, transport, fake_fcm):
     await message(db, "q3", "meeting-cancelled:q3", critical=True)
     report = await drain_once(db, transport, DIRECTORY, "w", LEASE, now=NOON)
     assert report.delivered == 3 and report.suppressed == 2  # two alerts + the critical one
-    capped = await db[c.OUTBOX].count_documents({"recipientId": "q3", "reason": "DAILY_CAP"})
-    assert capped == 2
+    capped = await db[c.OUTBOX].count_documents(
+        {"recipientId": "q3", "reason": "DAILY_CAP", "attempts": 0}
+    )
+    assert capped == 2  # suppressed without being tried
 
 
 async def test_stale_devices_are_removed(db):
