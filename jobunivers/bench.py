@@ -643,7 +643,8 @@ def _bench_live_mode(uri: str, scratch: Path, db_name: str, *, change_streams: b
     return figures
 
 
-FAULTS = ("kill-db", "kill-after-ack", "kill-all-after-ack", "stall-db", "kill-api", "kill-worker")
+FAULTS = ("kill-db", "kill-after-ack", "kill-all-after-ack", "stall-db", "kill-api", "kill-worker",
+          "disk-full")  # fmt: skip
 
 
 @bench.command("faults")
@@ -661,15 +662,55 @@ def bench_faults(
     from .faults import run_faults
     from .scratch import ScratchStack
 
-    with tempfile.TemporaryDirectory(prefix="jobunivers-faults-") as root:
-        stack = ScratchStack(Path(root))
-        console.print("Starting a scratch stack (jobunivers run) ...")
-        stack.start()
-        try:
-            result = asyncio.run(run_faults(stack, only, rate=rate, runs=runs, stall_s=stall_s))
-        finally:
-            stack.stop()
+    result: dict = {"faults": []}
+    on_stack = [f for f in only if f != "disk-full"]
+    if on_stack:
+        with tempfile.TemporaryDirectory(prefix="jobunivers-faults-") as root:
+            # Kills come back to back here: the supervisor's crash-loop back-off (doubling to
+            # 30 s while a child keeps dying) would time the back-off, not the recovery.
+            env = {"JOBUNIVERS_SUPERVISOR_BACKOFF_MAX_S": "2"}
+            stack = ScratchStack(Path(root), extra_env=env)
+            console.print("Starting a scratch stack (jobunivers run) ...")
+            stack.start()
+            try:
+                result = asyncio.run(
+                    run_faults(stack, on_stack, rate=rate, runs=runs, stall_s=stall_s)
+                )
+            finally:
+                stack.stop()
+    if "disk-full" in only:
+        result["faults"].append(_disk_full_fault(rate))
     _emit(result, as_json)
+
+
+def _disk_full_fault(rate: float) -> dict:
+    """A stack whose database lives on an 80 MB tmpfs (mounting one needs root)."""
+    import os
+    import subprocess
+    import tempfile
+
+    from .faults import disk_full
+    from .scratch import ScratchStack
+
+    if os.geteuid() != 0:
+        return {"fault": "disk full", "skipped": "needs root to mount a small tmpfs"}
+    with tempfile.TemporaryDirectory(prefix="jobunivers-diskfull-") as root:
+        storage = Path(root) / "var" / "db"
+        storage.mkdir(parents=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80m", "tmpfs", str(storage)],
+                       check=True)  # fmt: skip
+        try:
+            # readiness wants 256 MB free by default: on an 80 MB disk, ask for 8
+            env = {"JOBUNIVERS_READINESS_MIN_FREE_DISK_MB": "8"}
+            stack = ScratchStack(Path(root), citizens=60, offers=20, extra_env=env)
+            console.print("Starting a scratch stack with its database on an 80 MB tmpfs ...")
+            stack.start()
+            try:
+                return asyncio.run(disk_full(stack, rate, 45))
+            finally:
+                stack.stop()
+        finally:
+            subprocess.run(["umount", "-l", str(storage)], check=False)
 
 
 @bench.command("durability")

@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -53,7 +54,14 @@ class Workload:
     def call(self, traffic: Traffic, client: httpx.AsyncClient, i: int):
         if i % 2 == 0 or not self.offers:
             citizen = self.citizens[i % len(self.citizens)]
-            variables = {"input": {"companyName": "Fejltest ApS", "jobTitle": "Lagerarbejder"}}
+            variables = {
+                "input": {
+                    "appliedOn": datetime.now(UTC).date().isoformat(),
+                    "form": "WRITTEN",
+                    "companyName": "Fejltest ApS",
+                    "jobTitle": "Lagerarbejder",
+                }
+            }
             return traffic.call(
                 client,
                 self._tokens[citizen],
@@ -170,6 +178,7 @@ async def kill_right_after_acknowledged(
     rng = random.Random(seed)
     workload = await Workload.of(stack)
     acknowledged_total, lost_total, lost_runs, recover = 0, 0, 0, []
+    kinds: Counter[str] = Counter()
     for _ in range(runs):
         traffic, killed_at = await _kill_once_acknowledged(
             stack, workload, rng.randint(20, 80), with_api
@@ -178,6 +187,7 @@ async def kill_right_after_acknowledged(
             raise RuntimeError("the stack did not come back after a kill")
         recover.append(time.monotonic() - killed_at)
         acknowledged = traffic.acknowledged()
+        kinds.update(kind for kind, _, _ in acknowledged)
         lost = await workload.missing(acknowledged)
         acknowledged_total += len(acknowledged)
         lost_total += lost
@@ -188,6 +198,7 @@ async def kill_right_after_acknowledged(
         "acknowledged": acknowledged_total,
         "lost": lost_total,
         "runs_with_loss": lost_runs,
+        "kinds": dict(kinds),
         "ready_again_p50_s": round(percentile(recover, 50), 2),
         "ready_again_max_s": round(max(recover), 2) if recover else None,
     }
@@ -305,10 +316,14 @@ async def write_latency(stack: ScratchStack, rate: float, seconds: float) -> dic
 
     def figures(t: Traffic) -> dict:
         seconds_ = [a.seconds * 1000 for a in t.answers]
+        written = [a.seconds * 1000 for a in t.answers if a.code == "OK"]
         return {
             "n": len(seconds_),
             "p50_ms": round(percentile(seconds_, 50), 1),
             "p99_ms": round(percentile(seconds_, 99), 1),
+            # the answers that wrote (a CONFLICT for a full slot writes nothing)
+            "ok_p50_ms": round(percentile(written, 50), 1),
+            "ok_p99_ms": round(percentile(written, 99), 1),
             "codes": t.codes(),
         }
 
@@ -332,3 +347,46 @@ async def run_faults(stack: ScratchStack, faults: list[str], *, rate: float, run
         else:
             raise ValueError(f"unknown fault {fault}")
     return {"faults": rows}
+
+
+async def disk_full(stack: ScratchStack, rate: float, seconds: float) -> dict:
+    """The disk under the database fills up (a ballast file takes every free block of its tmpfs),
+    under traffic; then the ballast is deleted. Needs the stack's database on a tmpfs."""
+    storage = stack.data_dir / "db"
+    workload = await Workload.of(stack)
+    traffic = Traffic(stack.url)
+    run = asyncio.create_task(
+        traffic.run(rate, seconds, lambda cl, i: workload.call(traffic, cl, i))
+    )
+    await asyncio.sleep(2)
+    database_pid = stack.pids().get("database")
+    ballast = storage / "ballast"
+    with ballast.open("wb", buffering=0) as f:  # every last block
+        for chunk in (1 << 20, 1 << 12):
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * chunk)
+    filled_at = time.monotonic()
+    readyz: list[int] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() - filled_at < seconds / 3:
+            with contextlib.suppress(httpx.HTTPError):
+                readyz.append((await client.get(f"{stack.url}/readyz")).status_code)
+            await asyncio.sleep(1.0)
+    full = [a for a in traffic.answers if a.started >= filled_at]
+    ballast.unlink()
+    freed_at = time.monotonic()
+    await run
+    ready = await asyncio.to_thread(stack.wait_ready, 120)
+    acknowledged = traffic.acknowledged()
+    return {
+        "fault": "disk full under the database, then freed",
+        "rate": rate,
+        "acknowledged": len(acknowledged),
+        "lost": await workload.missing(acknowledged) if ready else None,
+        "codes_while_full": dict(Counter(a.code for a in full)),
+        "readyz_while_full": dict(sorted({s: readyz.count(s) for s in readyz}.items())),
+        "writes_again_after_freeing_s": _recovered_after(traffic.answers, freed_at),
+        "database_restarted": stack.pids().get("database") != database_pid,
+        "codes": traffic.codes(),
+    }

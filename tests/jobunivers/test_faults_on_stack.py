@@ -17,7 +17,8 @@ from jobunivers.scratch import ScratchStack
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchStack]:
     root: Path = tmp_path_factory.mktemp("fault-stack")
-    running = ScratchStack(root, citizens=40, offers=12, companies=8, postings=40)
+    running = ScratchStack(root, citizens=40, offers=12, companies=8, postings=40,
+                           extra_env={"JOBUNIVERS_SUPERVISOR_BACKOFF_MAX_S": "2"})  # fmt: skip
     running.start(timeout_s=300)
     try:
         yield running
@@ -28,6 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchStack]:
 def test_kill_9_of_the_database_right_after_acknowledged_writes_loses_none(stack):
     row = asyncio.run(kill_right_after_acknowledged(stack, runs=2, with_api=False))
     assert row["acknowledged"] >= 40
+    assert set(row["kinds"]) == {"joblog", "swipe"}, row  # single writes and transactions
     assert row["lost"] == 0, row
     assert row["ready_again_max_s"] < 30, row
 
