@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pymongo
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError
 
@@ -42,6 +43,7 @@ from .transports import Outcome, PushTransport
 log = logging.getLogger(__name__)
 RETRY = (Outcome.QUOTA, Outcome.UNAVAILABLE, Outcome.FAILED)
 GONE = (Outcome.UNREGISTERED, Outcome.INVALID_TOKEN)
+BATCH_TIMEOUT_S = 30.0  # all database calls of one claimed batch together
 
 
 def new_worker_id() -> str:
@@ -314,12 +316,17 @@ async def drain_once(
     while True:
         at = now or datetime.now(UTC)
         t = time.perf_counter()
+        # The claim keeps the per-call limit: an unreachable database fails it at once.
         batch = await outbox.claim_batch(db, worker_id, lease, batch_size, at)
         total.timed("claim", t)
         if not batch:
             return total
-        total.add(await process_batch(db, transport, directory, batch, at, lease=lease,
-                                      slice_size=slice_size))  # fmt: skip
+        # A claimed batch's database work has its own budget, not the per-call limit meant
+        # for a user's request: a slow bulk write that gave up after its sends would leave
+        # those messages claimed but unrecorded, to be sent again once the lease ran out.
+        with pymongo.timeout(BATCH_TIMEOUT_S):
+            total.add(await process_batch(db, transport, directory, batch, at, lease=lease,
+                                          slice_size=slice_size))  # fmt: skip
 
 
 async def run_worker(

@@ -60,7 +60,11 @@ class CommandCounter(CommandListener):
 @pytest.fixture(scope="session")
 def db_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDatabase]:
     root = tmp_path_factory.mktemp("secantus")
-    server = EmbeddedDatabase(root / "db", port=free_port(), cache_size="256M")
+    # Not fsynced at each commit: this server holds the suite's behaviour tests, whose data
+    # nobody needs after a crash. Durability is tested where it is the subject
+    # (tests/store/test_durability.py, the fault tests on `jobunivers run`), with the defaults.
+    server = EmbeddedDatabase(root / "db", port=free_port(), cache_size="256M",
+                              sync_on_commit=False)  # fmt: skip
     server.start()
     yield server
     server.stop()
@@ -80,6 +84,9 @@ def settings(db_server: EmbeddedDatabase, database_name: str, tmp_path: Path) ->
         data_dir=tmp_path,
         local_token_secret=TEST_SECRET,
         server_selection_timeout_ms=3000,
+        # The suite's database calls may wait longer than a user's (1.4 s) on a loaded CI
+        # machine; the outage tests set the shipped limits themselves.
+        database_operation_timeout_ms=15000,
         log_json=True,
         housekeeping_interval_s=0,  # tests run housekeeping steps themselves
         job_agent_interval_s=0,

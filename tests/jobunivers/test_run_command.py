@@ -15,6 +15,7 @@ import httpx
 from pymongo import MongoClient
 
 from core.settings import Settings
+from seed.taxonomy import write_taxonomy_slice
 from store.embedded import EmbeddedDatabase, answers_ping, free_port
 
 
@@ -37,21 +38,7 @@ def _ready(url: str) -> bool:
 def _taxonomy_slice(target: Path) -> Path:
     """The shared taxonomy cut down to warehouse and transport work (ISCO 93xx, 83xx, 43xx),
     so this lifecycle test does not spend a minute embedding 12,000 labels."""
-    source = Settings().taxonomy_dir
-    target.mkdir()
-    keep = ("93", "83", "43")
-    with (source / "esco_occupations_en.tsv").open(encoding="utf-8") as f:
-        rows = f.readlines()
-    kept = [rows[0]] + [r for r in rows[1:] if r.split("\t")[1][:2] in keep]
-    (target / "esco_occupations_en.tsv").write_text("".join(kept), encoding="utf-8")
-    uris = {r.split("\t")[0] for r in kept[1:]}
-    with (source / "esco_labels_da.tsv").open(encoding="utf-8") as f:
-        labels = f.readlines()
-    kept_labels = [labels[0]] + [
-        r for r in labels[1:] if r.split("\t")[0] in uris or r.split("\t")[1] == "isco_group"
-    ]
-    (target / "esco_labels_da.tsv").write_text("".join(kept_labels), encoding="utf-8")
-    return target
+    return write_taxonomy_slice(Settings().taxonomy_dir, target, ("93", "83", "43"))
 
 
 def test_run_serves_seeded_data_and_stops_cleanly(tmp_path: Path):
