@@ -78,6 +78,15 @@ class Workload:
             lambda d, c=citizen, o=offer: ("swipe", c, o),
         )
 
+    def flowing(self, rate: float, seconds: float) -> tuple[Traffic, asyncio.Task]:
+        """This workload's requests at ``rate`` for ``seconds``, started in the background:
+        the traffic (its answers so far) and the task to await for the rest."""
+        traffic = Traffic(self.stack.url)
+        run = asyncio.create_task(
+            traffic.run(rate, seconds, lambda client, i: self.call(traffic, client, i))
+        )
+        return traffic, run
+
     async def missing(self, acknowledged: list) -> int:
         """How many acknowledged writes are not in the database now."""
         store = Store(self.stack.db_uri, "jobunivers")
@@ -117,10 +126,7 @@ def _failed_answers(answers: list[Answer]) -> dict:
 async def kill_database(stack: ScratchStack, rate: float, seconds: float) -> dict:
     """kill -9 of the database under traffic; the supervisor restarts it."""
     workload = await Workload.of(stack)
-    traffic = Traffic(stack.url)
-    run = asyncio.create_task(
-        traffic.run(rate, seconds, lambda cl, i: workload.call(traffic, cl, i))
-    )
+    traffic, run = workload.flowing(rate, seconds)
     await asyncio.sleep(seconds / 4)
     old = stack.pids().get("database")
     killed_at = time.monotonic()
@@ -207,10 +213,7 @@ async def kill_right_after_acknowledged(
 async def stall_database(stack: ScratchStack, rate: float, seconds: float, stall_s: float) -> dict:
     """SIGSTOP of the database for ``stall_s`` under traffic, then SIGCONT."""
     workload = await Workload.of(stack)
-    traffic = Traffic(stack.url)
-    run = asyncio.create_task(
-        traffic.run(rate, seconds, lambda cl, i: workload.call(traffic, cl, i))
-    )
+    traffic, run = workload.flowing(rate, seconds)
     await asyncio.sleep(min(3.0, seconds / 5))
     pid = stack.pids().get("database")
     stopped_at = time.monotonic()
@@ -246,10 +249,7 @@ async def stall_database(stack: ScratchStack, rate: float, seconds: float, stall
 async def kill_process(stack: ScratchStack, role: str, rate: float, seconds: float) -> dict:
     """kill -9 of the API or the worker under traffic; the supervisor restarts it."""
     workload = await Workload.of(stack)
-    traffic = Traffic(stack.url)
-    run = asyncio.create_task(
-        traffic.run(rate, seconds, lambda cl, i: workload.call(traffic, cl, i))
-    )
+    traffic, run = workload.flowing(rate, seconds)
     await asyncio.sleep(seconds / 4)
     pids = stack.pids()
     killed_at = time.monotonic()
@@ -354,10 +354,7 @@ async def disk_full(stack: ScratchStack, rate: float, seconds: float) -> dict:
     under traffic; then the ballast is deleted. Needs the stack's database on a tmpfs."""
     storage = stack.data_dir / "db"
     workload = await Workload.of(stack)
-    traffic = Traffic(stack.url)
-    run = asyncio.create_task(
-        traffic.run(rate, seconds, lambda cl, i: workload.call(traffic, cl, i))
-    )
+    traffic, run = workload.flowing(rate, seconds)
     await asyncio.sleep(2)
     database_pid = stack.pids().get("database")
     ballast = storage / "ballast"
