@@ -22,21 +22,17 @@ from typing import Any
 import pymongo
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
 from core.errors import UnavailableReason
 from core.settings import Settings
 
-from .context import authenticate, bearer_token
 from .errors import has_unavailable, outage_error
 from .persisted import PersistedQueries, Refusal
+from .sockets import PersistedTransportWSHandler, authenticate_socket
 
 try:  # PyMongo's client-side operation timeout state (see database_deadline)
     from pymongo import _csot
@@ -87,33 +83,6 @@ def database_deadline(deadline: float) -> Iterator[None]:
         yield
     finally:
         _csot.DEADLINE.reset(token)
-
-
-class PersistedTransportWSHandler(BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws with the HTTP endpoint's rule for persisted operations: a
-    ``subscribe`` payload may carry only ``extensions.persistedQuery``, and in persisted-only
-    mode its text must be a registered operation. A refusal answers the body HTTP answers, as
-    ``next`` then ``complete`` for that id (the socket stays open): Apollo's clients look for
-    ``PersistedQueryNotFound`` among a result's errors to resend with the text."""
-
-    async def handle_subscribe(self, message: Any) -> None:
-        payload = message.get("payload")
-        if (
-            self.connection_acknowledged
-            and isinstance(payload, dict)
-            and message.get("id") not in self.operations
-        ):
-            view: JobuniversGraphQLRouter = self.view  # type: ignore[assignment]
-            resolved = view.resolve_operation(payload.get("query"), payload.get("extensions"))
-            if isinstance(resolved, Refusal):
-                error = resolved.error(getattr(self.context, "locale", None))
-                result = {"data": None, "errors": [error.formatted]}
-                await self.send_message({"id": message["id"], "type": "next", "payload": result})
-                await self.send_message({"id": message["id"], "type": "complete"})
-                return
-            if resolved is not None:
-                message = {**message, "payload": {**payload, "query": resolved}}
-        await super().handle_subscribe(message)
 
 
 class JobuniversGraphQLRouter(GraphQLRouter):
@@ -197,17 +166,6 @@ class JobuniversGraphQLRouter(GraphQLRouter):
         return HTMLResponse(graphiql_html(request.scope.get("root_path", "")))
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
-        """Authenticate the socket from the connection_init payload ``{"authorization": ...}``.
-
-        A socket without a valid token is closed with 4403 before any subscription starts.
-        """
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        raw = params.get("authorization") or params.get("Authorization")
-        token = bearer_token(raw) if isinstance(raw, str) else None
-        if token is None and isinstance(raw, str) and " " not in raw.strip():
-            token = raw.strip() or None
-        result = await authenticate(context.verifier, token)
-        if result.actor is None:
-            raise ConnectionRejectionError()
-        context.auth = result
-        return UNSET
+        """Authenticate the socket (api/sockets.py): without a valid token it is closed with
+        4403 before any subscription starts."""
+        return await authenticate_socket(context)
