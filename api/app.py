@@ -3,7 +3,11 @@
 Outages (docs in api/errors.py and api/router.py): the store's calls carry timeoutMS and
 durable writes; RequestGuard refuses GraphQL HTTP requests beyond ``max_requests_in_flight``
 at once (503, UNAVAILABLE/OVERLOADED) and starts each request's deadline; a database failing
-while the request signs in answers 503 UNAVAILABLE, not HTTP 500."""
+while the request signs in answers 503 UNAVAILABLE, not HTTP 500.
+
+Limits (api/limits.py, api/cost.py, api/ratelimit.py): BodyLimit answers a GraphQL body over
+``max_body_bytes`` with 413 before it is read; each operation's size, cost and rate limit are
+checked before graphql-core validates it."""
 
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ from datetime import UTC, datetime
 
 import pymongo
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from pymongo.monitoring import CommandListener
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +46,7 @@ from .errors import outage_reason, unavailable_response
 from .housekeeping import run_forever
 from .indexes import prepare_collections
 from .jobs import repository as jobs_repository
+from .limits import BodyLimit, refusal_response, strawberry_refusal
 from .loaders import Loaders
 from .offers import repository as offers_repository
 from .persisted import PersistedQueries
@@ -190,7 +197,7 @@ def create_app(
     from settings and loaded in the background at start-up (``/readyz`` waits for it)."""
     settings.check_runnable()
     token_verifier = verifier or build_verifier(settings)
-    persisted = PersistedQueries.load()
+    persisted = PersistedQueries.load(learn_max_chars=settings.cached_document_max_chars)
     matching = engine or build_engine(settings)
 
     @asynccontextmanager
@@ -290,8 +297,10 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
+    schema = build_schema(settings, registered=persisted.registered)
+    app.state.document_limits = schema.document_limits  # type: ignore[attr-defined]
     graphql = JobuniversGraphQLRouter(
-        build_schema(settings),
+        schema,
         settings=settings,
         persisted=persisted,
         path="/graphql",
@@ -307,6 +316,19 @@ def create_app(
         app.mount(GRAPHIQL_ASSETS_PATH, assets, name="graphiql-assets")
     app.include_router(health.router)
     app.add_exception_handler(Outage, outage_while_signing_in)
+
+    async def graphql_http_error(request: Request, exc: Exception) -> Response:
+        """FastAPI's own refusals on /graphql (a PUT: 405) are GraphQL-shaped too."""
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path != "/graphql":
+            return await http_exception_handler(request, exc)
+        refused = strawberry_refusal(exc.status_code, str(exc.detail))
+        refused.headers.update(exc.headers or {})
+        return refusal_response(refused, request)
+
+    app.add_exception_handler(StarletteHTTPException, graphql_http_error)
     app.add_middleware(RequestGuard, settings=settings, path="/graphql")
+    # Outside the guard: a body still arriving does not hold one of the in-flight places.
+    app.add_middleware(BodyLimit, settings=settings, path="/graphql")
     app.add_middleware(RequestIdMiddleware)  # outermost: the refusals carry the id too
     return app

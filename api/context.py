@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.fastapi import BaseContext
 
-from core.errors import DomainError, Unauthenticated
+from core.errors import DomainError, Outage, Unauthenticated
 from core.settings import Settings
 from matching.engine import MatchingEngine
 
@@ -49,7 +49,12 @@ def bearer_token(authorization: str | None) -> str | None:
 async def authenticate(verifier: TokenVerifier, token: str | None) -> AuthResult:
     """Who the token is for. A valid token of an erased account is refused like a deleted
     Firebase user (UNAUTHENTICATED, reason ACCOUNT_DELETED), checked in memory
-    (``api.auth.erased``)."""
+    (``api.auth.erased``).
+
+    A refused token is kept as the result's error (raised when a field needs the caller). An
+    outage of the sign-in service (``Outage``, reason AUTH_UNAVAILABLE) is raised instead: the
+    request cannot know who is calling, so it is answered as an outage (HTTP 503, or the
+    socket closed with 1013), never as a signed-out call."""
     if token is None:
         return AuthResult()
     try:
@@ -57,6 +62,8 @@ async def authenticate(verifier: TokenVerifier, token: str | None) -> AuthResult
         if await verifier.erased.holds(actor.id):
             raise account_deleted()
         return AuthResult(actor=actor)
+    except Outage:
+        raise
     except DomainError as e:
         return AuthResult(error=e)
 
@@ -71,6 +78,8 @@ class Context(BaseContext):
     request_id: str
     locale: str = "da"
     auth: AuthResult = field(default_factory=AuthResult)
+    # A websocket's token, kept for the session's rechecks (api/sockets.py); None on HTTP.
+    socket_token: str | None = None
 
     def __post_init__(self) -> None:
         super().__init__()

@@ -12,6 +12,9 @@
   driver's message (which may quote a document).
 * Everything else is masked: the client sees a generic message and the request id, the log gets
   the exception type and traceback under the same request id.
+* In production no message suggests names ("Did you mean ...?"): graphql-core offers them for
+  unknown arguments, types, enum values and input fields (Strawberry's
+  ``disable_field_suggestions`` covers fields only); they would map the schema for anyone.
 
 Strawberry calls ``Schema.process_errors`` for every result it produces (HTTP, parse errors,
 each subscription event) before the result is serialised, so logging and presentation both
@@ -21,6 +24,7 @@ happen there, once per error.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -43,6 +47,8 @@ _INTERNAL = {
     "en": "An unexpected error occurred. Please try again later. Error id: {rid}",
 }
 _PRESENTED = "_jobunivers_presented"
+# graphql-core's did_you_mean(): " Did you mean 'a', 'b', or 'c'?" / "... the enum value 'X'?"
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 DEFAULT_RETRY_AFTER_S = 2  # when no settings are at hand (a result built outside a request)
 
 # Server error codes that mean the database cannot work now, whatever was asked; any other
@@ -153,15 +159,23 @@ def _log(error: GraphQLError, kind: str, request_id: str) -> None:
         log.info("rejected operation", extra={"kind": kind})
 
 
+def without_suggestions(text: str) -> str:
+    return _SUGGESTION.sub("", text)
+
+
 def present_error(
     error: GraphQLError,
     locale: str,
     request_id: str,
     *,
     retry_after_s: int = DEFAULT_RETRY_AFTER_S,
+    suggestions: bool = True,
 ) -> None:
-    """Rewrite ``error`` in place into what the client may see."""
+    """Rewrite ``error`` in place into what the client may see (``suggestions=False``: no
+    "Did you mean" in it, as in production)."""
     kind = _classify(error)
+    if not suggestions and kind in ("validation", "input"):
+        error.message = without_suggestions(error.message)
     extensions = dict(error.extensions or {})
     if kind == "outage":
         reason = outage_reason(error.original_error)
@@ -206,6 +220,7 @@ class PresentingSchema(Schema):
         rid = _context_attr(execution_context, "request_id", "-")
         settings = _context_attr(execution_context, "settings", None)
         retry_after_s = settings.retry_after_s if settings is not None else DEFAULT_RETRY_AFTER_S
+        suggestions = not (settings is not None and settings.is_production)
         outages: list[BaseException | None] = []
         for error in errors:
             if getattr(error, _PRESENTED, False):
@@ -214,7 +229,7 @@ class PresentingSchema(Schema):
             if kind == "outage":
                 outages.append(error.original_error)
             _log(error, kind, rid)
-            present_error(error, locale, rid, retry_after_s=retry_after_s)
+            present_error(error, locale, rid, retry_after_s=retry_after_s, suggestions=suggestions)
             setattr(error, _PRESENTED, True)
         if outages:
             log_outage(outages, rid)
@@ -227,6 +242,20 @@ def outage_error(
     passed, a database failing during authentication)."""
     error = GraphQLError("unavailable", original_error=Outage(reason, retry_after_s))
     present_error(error, locale, request_id, retry_after_s=retry_after_s)
+    setattr(error, _PRESENTED, True)
+    return error
+
+
+def internal_error(exc: BaseException, locale: str, request_id: str) -> GraphQLError:
+    """A presented INTERNAL_SERVER_ERROR for an exception that escaped execution (outside any
+    resolver), logged with its traceback like a resolver's."""
+    log.error(
+        "unexpected error outside the resolvers",
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"request_id": request_id},
+    )
+    error = GraphQLError("internal", original_error=RuntimeError(type(exc).__name__))
+    present_error(error, locale, request_id)
     setattr(error, _PRESENTED, True)
     return error
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, fields
 
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.dataloader import DataLoader
@@ -12,6 +13,15 @@ from .jobs import loaders as jobs_loaders
 from .meetings import loaders as meetings_loaders
 from .taxonomy import loaders as taxonomy_loaders
 from .viewer import loaders as viewer_loaders
+
+
+class SharedLoads(DataLoader):
+    """Resolvers loading the same key await one future. graphql-core cancels the other items of
+    a list when one item fails, and a cancelled waiter cancels the future it awaits: the other
+    waiters then got CancelledError (HTTP 500, issue 16). Each waiter awaits a shield of it."""
+
+    def load(self, key):  # type: ignore[no-untyped-def]
+        return asyncio.shield(super().load(key))
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,7 @@ class Loaders:
 
     @classmethod
     def create(cls, db: AsyncDatabase) -> Loaders:
-        return cls(
+        loaders = cls(
             company_by_cvr=viewer_loaders.company_by_cvr(db),
             citizen_by_id=viewer_loaders.citizen_by_id(db),
             employer_by_id=viewer_loaders.employer_by_id(db),
@@ -41,3 +51,6 @@ class Loaders:
             meeting_request_by_id=meetings_loaders.meeting_request_by_id(db),
             company_contact_by_cvr=meetings_loaders.company_contact_by_cvr(db),
         )
+        for f in fields(loaders):
+            getattr(loaders, f.name).__class__ = SharedLoads
+        return loaders

@@ -54,7 +54,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def sha256_hex(document: str) -> str:
-    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+    # "surrogatepass": a lone surrogate (JSON "\ud800") has a hash too; the parser refuses it.
+    return hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _DropTypename(Visitor):
@@ -150,7 +151,14 @@ BAD_EXTENSION = Refusal(
 
 
 class PersistedQueries:
-    def __init__(self, documents_by_hash: dict[str, str]) -> None:
+    """The registered operations, and the APQ texts clients taught this process. A client's
+    text longer than ``learn_max_chars`` is run but not remembered (unless registered), so
+    clients cannot fill memory with large documents."""
+
+    def __init__(
+        self, documents_by_hash: dict[str, str], *, learn_max_chars: int | None = None
+    ) -> None:
+        self.learn_max_chars = learn_max_chars
         self._by_hash: dict[str, str] = {}
         self._canonical: set[str] = set()
         self._learned: OrderedDict[str, str] = OrderedDict()  # hash -> text, sent by clients
@@ -168,11 +176,20 @@ class PersistedQueries:
                 self._by_hash.setdefault(sha256_hex(print_ast(variant)), print_ast(variant))
 
     @classmethod
-    def load(cls, path: Path = MANIFEST_PATH) -> PersistedQueries:
+    def load(
+        cls, path: Path = MANIFEST_PATH, *, learn_max_chars: int | None = None
+    ) -> PersistedQueries:
         if not path.exists():
-            return cls({})
+            return cls({}, learn_max_chars=learn_max_chars)
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls({entry["sha256"]: entry["document"] for entry in data["operations"]})
+        documents = {entry["sha256"]: entry["document"] for entry in data["operations"]}
+        return cls(documents, learn_max_chars=learn_max_chars)
+
+    def registered(self, document: str) -> bool:
+        """Whether ``document`` is known as registered without parsing it: a registered text,
+        or one :meth:`knows` has matched to a registered operation before."""
+        sha = sha256_hex(document)
+        return sha in self._by_hash or sha in self._variants
 
     def get(self, sha256: str) -> str | None:
         """The text for a hash: a registered one, or one a client sent with it before."""
@@ -201,6 +218,9 @@ class PersistedQueries:
     def learn(self, sha256: str, document: str) -> None:
         if sha256 in self._by_hash:
             return
+        limit = self.learn_max_chars
+        if limit is not None and len(document) > limit and not self.registered(document):
+            return  # run, not remembered: the client sends the text again next time
         self._learned[sha256] = document
         self._learned.move_to_end(sha256)
         while len(self._learned) > LEARNED_LIMIT:

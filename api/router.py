@@ -2,6 +2,14 @@
 HTTP GET and graphql-transport-ws ``subscribe`` messages, one rule for all), authentication on
 websockets, and a deadline for every HTTP operation.
 
+Whatever arrives is answered with a GraphQL-shaped JSON body carrying a stable code and the
+request id, never plain text and never HTTP 500: a body that is not UTF-8 JSON holding one
+object, or whose variables are too deep or too long (api/limits.py), answers 400 BAD_USER_INPUT;
+Strawberry's own refusals (no query, a wrong method, a mutation over GET) keep their status
+with a JSON body; and anything escaping execution (a CancelledError from a task graphql-core
+cancelled, an exception outside the resolvers) is answered as INTERNAL_SERVER_ERROR with the
+request id and logged with its traceback.
+
 Deadlines: an HTTP operation ends by its request's deadline (``request_timeout_s`` after it
 arrived; api/app.py's RequestGuard starts it), answering UNAVAILABLE with reason TIMEOUT past
 it. Its database calls end by then too, each one also within the client's ``timeoutMS``, so a
@@ -20,17 +28,30 @@ from pathlib import Path
 from typing import Any
 
 import pymongo
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from strawberry.exceptions import MissingQueryError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UnsetType
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import UnavailableReason
 from core.settings import Settings
 
-from .errors import has_unavailable, outage_error
+from .context import locale_from_header
+from .errors import has_unavailable, internal_error, outage_error
+from .limits import (
+    RequestRefused,
+    check_request_object,
+    decode_body,
+    rate_limited_response,
+    refusal_response,
+    strawberry_refusal,
+)
 from .persisted import PersistedQueries, Refusal
 from .sockets import PersistedTransportWSHandler, authenticate_socket
 
@@ -93,6 +114,55 @@ class JobuniversGraphQLRouter(GraphQLRouter):
         self.settings = settings
         self.persisted = persisted
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON within the request limits (api/limits.py); the body (bytes) must be one object
+        with bounded variables, GET's parameters (str) are bounded when they run."""
+        value = decode_body(data, self.settings)
+        return check_request_object(value, self.settings) if isinstance(data, bytes) else value
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, Request) and context is not UNSET:
+            limits = getattr(self.schema, "document_limits", None)
+            limited = limits and rate_limited_response(limits, context, request)
+            if limited is not None:
+                return limited
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except RequestRefused as refused:
+            return refusal_response(refused, request)
+        except HTTPException as e:
+            # Strawberry's refusals (no query, GET for a mutation, a wrong method ...): the
+            # status stays, the body is GraphQL-shaped like every other answer.
+            return refusal_response(strawberry_refusal(e.status_code, e.reason), request)
+
+    async def execute_single(  # type: ignore[override]
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Any,
+        root_value: Any, request_data: GraphQLRequestData,
+    ) -> ExecutionResult:  # fmt: skip
+        """Strawberry's, but a plain HTTP request runs queries and mutations only: a
+        subscription is for the websocket (Strawberry ran it as a query, whose async generator
+        then failed as INTERNAL_SERVER_ERROR). Refused with HTTP 400 (api/limits.py)."""
+        method = request_adapter.method
+        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+        if not self.allow_queries_via_get and method == "GET":
+            allowed -= {OperationType.QUERY}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from e
+        except InvalidOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason(method)) from e
+        except MissingQueryError as e:
+            raise HTTPException(400, "No GraphQL query found in the request") from e
+
     def resolve_operation(self, query: str | None, extensions: object) -> str | Refusal | None:
         return self.persisted.resolve(
             query, extensions, persisted_only=self.settings.persisted_queries_only
@@ -138,12 +208,8 @@ class JobuniversGraphQLRouter(GraphQLRouter):
         try:
             with database_deadline(deadline):
                 async with asyncio.timeout_at(loop.time() + deadline - time.monotonic()):
-                    return await super().execute_operation(
-                        request=request,
-                        request_adapter=request_adapter,
-                        request_data=request_data,
-                        context=context,
-                        **kw,
+                    return await self._execute_answering(
+                        request, request_adapter, request_data, context, **kw
                     )
         except TimeoutError:
             rid = getattr(context, "request_id", "-")
@@ -151,6 +217,35 @@ class JobuniversGraphQLRouter(GraphQLRouter):
                                                           "request_id": rid})  # fmt: skip
             error = outage_error(UnavailableReason.TIMEOUT, locale or "da", rid,
                                  self.settings.retry_after_s)  # fmt: skip
+            result = ExecutionResult(data=None, errors=[error])
+            return [result] * len(request_data) if isinstance(request_data, list) else result
+
+    async def _execute_answering(
+        self, request: Any, request_adapter: Any, request_data: Any, context: Any, **kw: Any
+    ) -> Any:
+        """Strawberry's execution; what escapes it becomes INTERNAL_SERVER_ERROR (logged with
+        its traceback). A CancelledError is re-raised only when this request is the one being
+        cancelled (its deadline, the client gone): one that escapes from a task graphql-core
+        cancelled is a failure of the operation, not of the request."""
+        try:
+            return await super().execute_operation(
+                request=request,
+                request_adapter=request_adapter,
+                request_data=request_data,
+                context=context,
+                **kw,
+            )
+        except (HTTPException, RequestRefused):
+            raise
+        except (Exception, asyncio.CancelledError) as e:
+            task = asyncio.current_task()
+            if isinstance(e, asyncio.CancelledError) and task is not None and task.cancelling():
+                raise
+            rid = getattr(context, "request_id", "-")
+            locale = getattr(context, "locale", None) or locale_from_header(
+                request.headers.get("accept-language")
+            )
+            error = internal_error(e, locale, rid)
             result = ExecutionResult(data=None, errors=[error])
             return [result] * len(request_data) if isinstance(request_data, list) else result
 

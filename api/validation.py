@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from api.scalars import clean_lines, nfc, text_problem
 from core.errors import BadUserInput
 from core.places import Place, place_for_postal_code
 
@@ -36,7 +37,7 @@ class ContractType(StrEnum):
 HOURS: tuple[Hours, ...] = tuple(Hours)
 CONTRACT_TYPES: tuple[ContractType, ...] = tuple(ContractType)
 
-_MONTH = re.compile(r"^(19[4-9]\d|20\d\d)-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(19[4-9]\d|20\d\d)-(0[1-9]|1[0-2])$", re.ASCII)
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Problems:
 
     def add(self, path: str, da: str, en: str) -> None:
         self.items.append({"field": path, "message": da, "messageEn": en})
+
+    def has(self, path: str) -> bool:
+        return any(item["field"] == path for item in self.items)
 
     def raise_if_any(self) -> None:
         if not self.items:
@@ -62,9 +66,21 @@ class Problems:
 
     # --- common checks -------------------------------------------------------------------
     def text(
-        self, path: str, value: str | None, *, max_len: int, required: bool = True
+        self,
+        path: str,
+        value: str | None,
+        *,
+        max_len: int,
+        required: bool = True,
+        multiline: bool = False,
     ) -> str | None:
-        v = (value or "").strip()
+        """Free text, trimmed and NFC-normalised. Single-line text (names, titles, addresses
+        ...) holds no control, bidi-override or zero-width character; multi-line text
+        (descriptions, notes) keeps line feeds (any line break becomes one) and tabs."""
+        v = nfc(value or "")
+        if multiline:
+            v = clean_lines(v)
+        v = v.strip()
         if not v:
             if required:
                 self.add(path, "skal udfyldes.", "is required.")
@@ -73,13 +89,40 @@ class Problems:
             self.add(
                 path, f"må højst være {max_len} tegn.", f"must be {max_len} characters at most."
             )
+        elif text_problem(v, multiline=multiline):
+            self.add(
+                path,
+                "indeholder tegn, der ikke er tilladt (styretegn, retningstegn eller usynlige "
+                "tegn).",
+                "contains characters that are not allowed (control, text-direction or "
+                "invisible characters).",
+            )
         return v
 
-    def capped(self, path: str, values: list | None) -> list:
+    def capped(self, path: str, values: list | None, limit: int = MAX_LIST) -> list:
+        """The list, or none of it when it is longer than ``limit``: an over-long list is one
+        problem, and its items are not checked one by one."""
         values = list(values or [])
-        if len(values) > MAX_LIST:
-            self.add(path, f"højst {MAX_LIST} punkter.", f"{MAX_LIST} items at most.")
+        if len(values) > limit:
+            self.add(path, f"højst {limit} punkter.", f"{limit} items at most.")
+            return []
         return values
+
+    def day(
+        self, path: str, value: date | None, *, earliest: date, latest: date, required: bool
+    ) -> date | None:
+        """A date within [earliest, latest]."""
+        if value is None:
+            if required:
+                self.add(path, "skal udfyldes.", "is required.")
+            return None
+        if value < earliest:
+            self.add(path, f"må ikke ligge før {earliest.isoformat()}.",
+                     f"must not be before {earliest.isoformat()}.")  # fmt: skip
+        elif value > latest:
+            self.add(path, f"må ikke ligge efter {latest.isoformat()}.",
+                     f"must not be after {latest.isoformat()}.")  # fmt: skip
+        return value
 
     def choice(self, path: str, value: str | None, allowed: Iterable[str]) -> str | None:
         if value is not None and value not in allowed:
@@ -117,7 +160,7 @@ def postal_place(p: Problems, value: str | None, path: str = "postalCode") -> Pl
     if not code:
         p.add(path, "skal udfyldes.", "is required.")
         return None
-    if len(code) != 4 or not code.isdigit():
+    if len(code) != 4 or not code.isascii() or not code.isdigit():
         p.add(path, "skal være et postnummer med 4 cifre.", "must be a 4-digit postal code.")
         return None
     place = place_for_postal_code(code)

@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"  # api/cost.py: too many fields, repeats, points
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"  # api/limits.py: the HTTP body is too large (413)
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -108,6 +110,7 @@ class UnavailableReason(StrEnum):
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"  # unreachable, or it cannot work at all
     TIMEOUT = "TIMEOUT"  # the request's deadline (or one database call's) passed
     OVERLOADED = "OVERLOADED"  # too many requests at once; refused before it ran
+    AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"  # the sign-in service (Firebase) cannot be reached
 
 
 _OUTAGE_MESSAGES: dict[UnavailableReason, tuple[str, str]] = {
@@ -122,6 +125,10 @@ _OUTAGE_MESSAGES: dict[UnavailableReason, tuple[str, str]] = {
     UnavailableReason.OVERLOADED: (
         "Der er travlt lige nu. Prøv igen om lidt.",
         "The service is busy right now. Please try again shortly.",
+    ),
+    UnavailableReason.AUTH_UNAVAILABLE: (
+        "Dit login kan ikke tjekkes lige nu. Prøv igen om lidt.",
+        "Your sign-in cannot be checked right now. Please try again shortly.",
     ),
 }
 

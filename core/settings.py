@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     # --- coffee meetings -------------------------------------------------------------------
     daily_yes_swipes: int = 30  # YES swipes per citizen per day (Europe/Copenhagen)
     meeting_request_expiry_days: int = 14  # pending requests expire after this many days
+    # An employer sees a candidate's contact details while the meeting is on, and until this
+    # many days after it took place; never once it is cancelled.
+    contact_details_days_after_meeting: int = 14
     housekeeping_interval_s: float = 60.0  # expiry, reminders, index sync in the API; 0 = off
     # Subscriptions are woken by the database's change stream where it has one (SecantusDB,
     # replica sets; detected when the first subscription starts) and poll where it has none,
@@ -119,12 +122,38 @@ class Settings(BaseSettings):
     max_tokens: int = 2000
     parser_cache_size: int = 512
     validation_cache_size: int = 512
-    persisted_queries_only: bool = False
+    # None: on in production (only the app's registered operations run), off in local mode.
+    persisted_queries_only: bool | None = None
+    # Request size (api/limits.py): a larger HTTP body answers 413; any one string (a literal in
+    # the document or a variable's value) and the nesting of variables are bounded too.
+    max_body_bytes: int = 262_144
+    max_string_chars: int = 20_000
+    max_variables_depth: int = 16
+    # The same field asked for more than this many times in one selection is refused.
+    max_repeated_fields: int = 5
+    # A document's cost (fields x list sizes, aliases counted), computed before it runs.
+    max_query_cost: int = 5_000
+    # Parsed and validated documents are cached only when registered or at most this long.
+    cached_document_max_chars: int = 10_000
+
+    # --- rate limits (token buckets by query cost) ---------------------------------------------
+    rate_limits: bool = True
+    rate_limit_user_points: int = 40_000  # bucket size per signed-in user
+    rate_limit_user_refill_per_s: float = 200.0
+    rate_limit_address_points: int = 5_000  # bucket size per client address (unsigned calls)
+    rate_limit_address_refill_per_s: float = 50.0
+
+    # --- live updates over websockets -----------------------------------------------------------
+    max_subscriptions_per_connection: int = 10
+    max_connections_per_user: int = 5
+    # How often an open socket re-checks that its account still exists (revocation, erasure).
+    subscription_auth_recheck_s: float = 60.0
 
     # --- authentication -------------------------------------------------------------------
     auth_provider: Literal["local", "firebase"] | None = None  # default follows the mode
     local_token_secret: SecretStr | None = None  # default: generated once into data_dir
     local_token_ttl_hours: int = 12
+    local_token_max_ttl_hours: int = 24 * 30  # no local token lives longer, whatever it says
     firebase_project_id: str | None = None
     firebase_credentials: Path | None = Field(
         default=None,
@@ -167,6 +196,8 @@ class Settings(BaseSettings):
             self.auth_provider = "local" if local else "firebase"
         if self.push_transport is None:
             self.push_transport = "local" if local else "fcm"
+        if self.persisted_queries_only is None:
+            self.persisted_queries_only = not local
         return self
 
     # ---------------------------------------------------------------------------------------

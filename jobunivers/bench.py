@@ -739,3 +739,189 @@ def bench_durability(
                 stack.stop()
         result["durable" if durable else "not durable"] = figures
     _emit(result, as_json)
+
+
+# --- bench abuse: the H1 document (issue 16) against a real `jobunivers serve`, its guards on and
+# off in the same run, and what it does to other users' requests.
+_ABUSE_SECRET = "bench-abuse-" + "s" * 40
+_ABUSE_USER_QUERIES = (
+    "query Viewer { viewer { id role displayName } }",
+    "query Notifications { notifications(first: 20) { edges { node { id title } } "
+    "pageInfo { hasNextPage endCursor } } }",
+)
+# What the guards are with the limits raised out of reach: validation as it was before.
+_GUARDS_OFF = {
+    "JOBUNIVERS_MAX_REPEATED_FIELDS": "1000000",
+    "JOBUNIVERS_MAX_QUERY_COST": "1000000000",
+    "JOBUNIVERS_RATE_LIMITS": "false",
+}
+
+
+def _h1_document(n: int) -> str:
+    """`{ viewer { id } ... }` 400 times (1,603 tokens, under the token limit); the comment
+    makes every copy a new text, so no cache answers it."""
+    return f"# {n}\n{{ " + " ".join("viewer { id }" for _ in range(400)) + " }"
+
+
+def _abuse_serve(uri: str, db_name: str, scratch: Path, port: int,
+                 extra_env: dict[str, str]) -> subprocess.Popen[bytes]:  # fmt: skip
+    import contextlib
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    env = {
+        **os.environ,
+        "JOBUNIVERS_MODE": "local",
+        "JOBUNIVERS_MONGODB_URI": uri,
+        "JOBUNIVERS_DATABASE_NAME": db_name,
+        "JOBUNIVERS_DATA_DIR": str(scratch / db_name),
+        "JOBUNIVERS_LOCAL_TOKEN_SECRET": _ABUSE_SECRET,
+        "JOBUNIVERS_HOUSEKEEPING_INTERVAL_S": "0",
+        "JOBUNIVERS_JOB_AGENT_INTERVAL_S": "0",
+        "JOBUNIVERS_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    log = scratch / f"{db_name}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobunivers.cli", "serve", "--port", str(port)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _live_stop(proc)
+            raise RuntimeError(f"jobunivers serve did not become ready; see {log}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        time.sleep(0.2)
+
+
+async def _abuse_measure(port: int, users: int, abusers: int, seconds: float,
+                         samples: int) -> dict:  # fmt: skip
+    import time
+    from collections import Counter
+    from datetime import timedelta
+
+    import httpx
+
+    from api.auth.actor import Role
+    from api.auth.local_tokens import mint_local_token
+    from matching.bench import percentiles
+
+    url = f"http://127.0.0.1:{port}/graphql"
+    counter = iter(range(10**9))
+
+    def code_of(response: httpx.Response) -> str:
+        try:
+            errors = response.json().get("errors") or []
+        except ValueError:
+            return f"HTTP {response.status_code} (not JSON)"
+        code = (errors[0].get("extensions") or {}).get("code") if errors else "ok"
+        return f"{response.status_code} {code}"
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
+        # 1. The H1 document alone, unsigned: its time on the server (loopback), one by one.
+        h1_ms, h1_codes = [], Counter()
+        for _ in range(samples):
+            started = time.perf_counter()
+            response = await http.post(url, json={"query": _h1_document(next(counter))})
+            h1_ms.append((time.perf_counter() - started) * 1000)
+            h1_codes[code_of(response)] += 1
+
+        tokens = [mint_local_token(_ABUSE_SECRET, f"bench-user-{i}", Role.CITIZEN, None,
+                                   timedelta(hours=1)) for i in range(users)]  # fmt: skip
+
+        async def normal_user(token: str, until: float, out: list[float], codes: Counter,
+                              waiting: dict[tuple[str, int], float]):  # fmt: skip
+            i = 0
+            while time.monotonic() < until:
+                query = _ABUSE_USER_QUERIES[i % len(_ABUSE_USER_QUERIES)]
+                i += 1
+                started = waiting[token, i] = time.perf_counter()
+                try:
+                    response = await http.post(url, json={"query": query},
+                                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                    codes[code_of(response)] += 1
+                except httpx.HTTPError as e:
+                    codes[type(e).__name__] += 1
+                    continue
+                finally:
+                    waiting.pop((token, i), None)
+                out.append((time.perf_counter() - started) * 1000)
+
+        async def abuser(until: float, codes: Counter):
+            while time.monotonic() < until:
+                try:
+                    response = await http.post(url, json={"query": _h1_document(next(counter))})
+                    codes[code_of(response)] += 1
+                except httpx.HTTPError as e:
+                    codes[type(e).__name__] += 1
+
+        async def phase(with_abuse: bool) -> dict:
+            until = time.monotonic() + seconds
+            latencies: list[float] = []
+            codes: Counter = Counter()
+            abuse_codes: Counter = Counter()
+            waiting: dict = {}
+            tasks = [asyncio.ensure_future(normal_user(t, until, latencies, codes, waiting))
+                     for t in tokens]  # fmt: skip
+            if with_abuse:
+                tasks += [asyncio.ensure_future(abuser(until, abuse_codes))
+                          for _ in range(abusers)]  # fmt: skip
+            # Bounded: a request still unanswered a second after the phase counts as taking
+            # at least as long as it has waited (so the p99 is a lower bound then).
+            await asyncio.wait(tasks, timeout=seconds + 1.0)
+            now = time.perf_counter()
+            unanswered = [(now - started) * 1000 for started in waiting.values()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            samples = latencies + unanswered
+            figures = {"requests": len(samples), **percentiles(samples),
+                       "unanswered_at_end": len(unanswered), "answers": dict(codes)}  # fmt: skip
+            if with_abuse:
+                figures["abusive_answers"] = dict(abuse_codes)
+            return figures
+
+        quiet = await phase(False)
+        attacked = await phase(True)
+    return {
+        "h1_alone": {"samples": samples, **percentiles(h1_ms), "answers": dict(h1_codes)},
+        "users_alone": quiet,
+        f"users_with_{abusers}_abusers": attacked,
+    }
+
+
+@bench.command("abuse")
+def bench_abuse(
+    users: int = typer.Option(8, help="Signed-in users, each sending requests one after another"),
+    abusers: int = typer.Option(4, help="Unsigned clients sending the H1 document in a loop"),
+    seconds: float = typer.Option(3.0, help="How long each phase runs"),
+    samples: int = typer.Option(3, help="H1 documents timed one by one"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Issue 16, H1: `{ viewer { id } }` 400 times, unsigned. A real `jobunivers serve` on a
+    scratch embedded database, run twice: with the guards (repeated fields, cost, rate limits;
+    the defaults) and with them raised out of reach (validation as before). Each run: the H1
+    document's time alone, then normal users' p50/p99 alone and while abusive clients send it."""
+    import tempfile
+
+    from store.embedded import free_port
+
+    result: dict = {"users": users, "abusers": abusers, "seconds_per_phase": seconds}
+    with tempfile.TemporaryDirectory() as scratch, scratch_database() as uri:
+        for mode, env in (("guards_on", {}), ("guards_off", _GUARDS_OFF)):
+            console.print(f"{mode}: starting jobunivers serve ...")
+            port = free_port()
+            proc = _abuse_serve(uri, f"bench_abuse_{mode}", Path(scratch), port, env)
+            try:
+                result[mode] = asyncio.run(_abuse_measure(port, users, abusers, seconds, samples))
+            finally:
+                _live_stop(proc)
+    _emit(result, as_json)

@@ -66,6 +66,7 @@ def serve(
         log_config=None,
         access_log=False,
         ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,  # a websocket message: no larger than a body
         proxy_headers=settings.is_production,
     )
 
@@ -233,7 +234,7 @@ def token(
     hours: int | None = typer.Option(
         None,
         help="Lifetime in hours; 0 mints one that has already expired (for tests). "
-        "Default JOBUNIVERS_LOCAL_TOKEN_TTL_HOURS",
+        "Default JOBUNIVERS_LOCAL_TOKEN_TTL_HOURS; at most JOBUNIVERS_LOCAL_TOKEN_MAX_TTL_HOURS",
     ),
 ) -> None:
     """Mint a local dev token (local auth provider only)."""
@@ -256,7 +257,13 @@ def token(
         console.print("[red]--hours must be 0 or more (0: already expired).[/]")
         raise typer.Exit(2)
     # 0 is a value, not "unset": an expired token is what a test of expiry needs.
-    ttl = timedelta(hours=settings.local_token_ttl_hours if hours is None else hours)
+    lifetime_h = settings.local_token_ttl_hours if hours is None else hours
+    if lifetime_h > settings.local_token_max_ttl_hours:
+        # The API refuses a token that lives longer (api/auth/local_tokens.py).
+        console.print(f"[red]A token lives at most {settings.local_token_max_ttl_hours} hours "
+                      "(JOBUNIVERS_LOCAL_TOKEN_MAX_TTL_HOURS).[/]")  # fmt: skip
+        raise typer.Exit(2)
+    ttl = timedelta(hours=lifetime_h)
     print(mint_local_token(settings.resolved_local_token_secret(), subject, parsed_role, cvr, ttl))
 
 

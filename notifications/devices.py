@@ -1,13 +1,28 @@
-"""Devices that receive pushes. A token belongs to one device: registering it again (after a
-sign-in on the same phone by someone else) moves it. Tokens not seen for 270 days, or answered
-UNREGISTERED / invalid by FCM, are removed."""
+"""Devices that receive pushes, one registration per FCM token, bound to its owner.
+
+A registration records the Firebase installation ID (FID) of the app installation that sent
+it. The FID identifies one installation of the app on one phone (it changes on reinstall and
+never moves between phones), and an FCM token is issued for exactly one installation. So:
+
+* The same user registering the token again refreshes it (``lastSeenAt``).
+* Another user may take the token over only from the same installation: the previous user
+  signed out on that phone without unregistering, so the phone is now the new user's. The
+  previous owner's registration is removed with it.
+* Any other attempt to register a token that belongs to someone else changes nothing and is
+  refused (``TokenTaken``): otherwise one user could divert another's pushes to themselves.
+* An installation has one registration: once a token is registered from it, the older
+  registrations of that installation (an FCM token rotated, a previous user's) are removed.
+
+Tokens not seen for 270 days, or answered UNREGISTERED / invalid by FCM, are removed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from store import collections as c
 from store.indexes import IndexSpec
@@ -15,11 +30,17 @@ from store.indexes import IndexSpec
 INDEXES: list[IndexSpec] = [
     IndexSpec(c.DEVICES, (("userId", 1), ("lastSeenAt", -1)), "devices_user"),
     IndexSpec(c.DEVICES, (("lastSeenAt", 1),), "devices_last_seen"),
+    IndexSpec(c.DEVICES, (("installationId", 1),), "devices_installation"),
 ]
 
 PLATFORMS = ("IOS", "ANDROID", "WEB")
 STALE_AFTER = timedelta(days=270)
 MAX_DEVICES = 10  # per user; the least recently seen go first
+
+
+class TokenTaken(Exception):
+    """The token is registered to another user from another installation (or from one this
+    server cannot tell): nothing was changed."""
 
 
 async def register(
@@ -31,25 +52,51 @@ async def register(
     platform: str,
     app_version: str,
     locale: str,
+    installation_id: str | None = None,
     now: datetime | None = None,
 ) -> dict:
+    """Register or refresh ``token`` for ``user_id`` (see the module text). Raises
+    ``TokenTaken`` when the token belongs to another user and ``installation_id`` does not
+    prove the same installation. Without an installation id (internal callers) a token can
+    neither move nor be taken over."""
     now = now or datetime.now(UTC)
-    doc = await db[c.DEVICES].find_one_and_update(
-        {"_id": token},
-        {
-            "$set": {
-                "userId": user_id,
-                "role": role,
-                "platform": platform,
-                "appVersion": app_version,
-                "locale": locale,
-                "lastSeenAt": now,
-            },
-            "$setOnInsert": {"createdAt": now},
-        },
-        upsert=True,
-        return_document=True,
+    owner: dict = {"userId": user_id}
+    mine_or_same_installation = (
+        [owner, {"installationId": installation_id}] if installation_id else [owner]
     )
+    fields = {
+        "userId": user_id,
+        "role": role,
+        "platform": platform,
+        "appVersion": app_version,
+        "locale": locale,
+        "lastSeenAt": now,
+    }
+    if installation_id:
+        fields["installationId"] = installation_id
+    # One atomic step: it matches only the caller's own registration or one from the same
+    # installation; anyone else's makes the upsert's insert collide with the token (_id). A
+    # collision can also be two first registrations of the same token racing: the second try
+    # then finds the first one's document, and matches it when it is the caller's.
+    for attempt in range(2):
+        try:
+            before = await db[c.DEVICES].find_one_and_update(
+                {"_id": token, "$or": mine_or_same_installation},
+                {"$set": fields, "$setOnInsert": {"createdAt": now}},
+                upsert=True,
+                return_document=ReturnDocument.BEFORE,
+            )
+            break
+        except DuplicateKeyError:
+            if attempt:
+                raise TokenTaken() from None
+    doc = {"_id": token, "createdAt": now, **(before or {}), **fields}
+    if before is not None and before.get("userId") != user_id:
+        # Taken over on the same installation: a new registration, the previous owner's gone.
+        await db[c.DEVICES].update_one({"_id": token}, {"$set": {"createdAt": now}})
+        doc["createdAt"] = now
+    if installation_id:
+        await db[c.DEVICES].delete_many({"installationId": installation_id, "_id": {"$ne": token}})
     # Keep the newest few: a user who reinstalls often must not collect dead tokens.
     cursor = db[c.DEVICES].find({"userId": user_id}, {"_id": 1}).sort("lastSeenAt", -1)
     extra = [d["_id"] async for d in cursor.skip(MAX_DEVICES)]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -17,3 +18,6 @@ class Actor:
     id: str
     role: Role
     cvr: str | None = None  # employers act for exactly one company
+    # When the token it came from expires (its ``exp``): a live socket closes then. Not part of
+    # who the caller is, so two tokens of one account make equal actors.
+    expires_at: datetime | None = field(default=None, compare=False)

@@ -1,7 +1,9 @@
 """Local development tokens: HS256 JWTs signed with a secret kept under ``var/``.
 
 Only used when ``auth_provider`` is ``local`` (the default in local mode); production verifies
-Firebase ID tokens instead. ``jobunivers token`` mints them.
+Firebase ID tokens instead. ``jobunivers token`` mints them. No token lives longer than
+``local_token_max_ttl_hours`` (``exp - iat``), whatever its ``exp`` says: one minted with a
+longer life is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .erased import ErasedAccounts
 
 ISSUER = "jobunivers-local"
 AUDIENCE = "jobunivers"
+DEFAULT_MAX_TTL = timedelta(days=30)  # the setting's default (local_token_max_ttl_hours)
 
 
 def mint_local_token(
@@ -38,9 +41,21 @@ def mint_local_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def _invalid(message_da: str = "Dit login-token er ugyldigt.",
+             message_en: str = "Your sign-in token is invalid.") -> Unauthenticated:  # fmt: skip
+    return Unauthenticated(message_da, message_en, extensions={"reason": "TOKEN_INVALID"})
+
+
 class LocalTokenVerifier:
-    def __init__(self, secret: str, erased: ErasedAccounts | None = None) -> None:
+    def __init__(
+        self,
+        secret: str,
+        erased: ErasedAccounts | None = None,
+        *,
+        max_ttl: timedelta = DEFAULT_MAX_TTL,
+    ) -> None:
         self._secret = secret
+        self._max_ttl_s = max_ttl.total_seconds()
         self.erased = erased or ErasedAccounts()
 
     async def delete_account(self, uid: str) -> None:
@@ -63,9 +78,11 @@ class LocalTokenVerifier:
                 extensions={"reason": "TOKEN_EXPIRED"},
             ) from None
         except jwt.InvalidTokenError:
-            raise Unauthenticated(
-                "Dit login-token er ugyldigt.",
-                "Your sign-in token is invalid.",
-                extensions={"reason": "TOKEN_INVALID"},
-            ) from None
-        return actor_from_claims(str(claims["sub"]), claims)
+            raise _invalid() from None
+        # PyJWT has checked that both are whole numbers (and iat not in the future).
+        if int(claims["exp"]) - int(claims["iat"]) > self._max_ttl_s:
+            raise _invalid(
+                "Dit login-token gælder for længe. Log ind igen.",
+                "Your sign-in token is valid for too long. Please sign in again.",
+            )
+        return actor_from_claims(claims["sub"], claims)

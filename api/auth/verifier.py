@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
 from core.settings import Settings
@@ -27,10 +28,13 @@ def build_sign_in_accounts(settings: Settings) -> TokenVerifier:
     if settings.auth_provider == "firebase":
         from .firebase import FirebaseTokenVerifier, firebase_app
 
-        return FirebaseTokenVerifier(firebase_app(settings))
+        return FirebaseTokenVerifier(firebase_app(settings), retry_after_s=settings.retry_after_s)
     from .local_tokens import LocalTokenVerifier
 
-    return LocalTokenVerifier(settings.resolved_local_token_secret())
+    return LocalTokenVerifier(
+        settings.resolved_local_token_secret(),
+        max_ttl=timedelta(hours=settings.local_token_max_ttl_hours),
+    )
 
 
 def build_verifier(settings: Settings) -> TokenVerifier:

@@ -47,9 +47,13 @@ async def update_citizen(
     )
 
 
-async def update_citizen_raw(db: AsyncDatabase, citizen_id: str, update: dict) -> dict | None:
+async def update_citizen_raw(
+    db: AsyncDatabase, citizen_id: str, update: dict, only_if: dict | None = None
+) -> dict | None:
+    """Apply ``update``; with ``only_if``, only while the document also matches it (None
+    when it does not, or the citizen is gone)."""
     return await db[c.CITIZENS].find_one_and_update(
-        {"_id": citizen_id}, update, return_document=True
+        {"_id": citizen_id, **(only_if or {})}, update, return_document=True
     )
 
 

@@ -9,7 +9,7 @@ embedding in the same transaction that records the choice.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from api.auth.actor import Actor
@@ -43,6 +43,10 @@ DEFAULT_PREFERENCES = {
     "contractTypes": ["PERMANENT", "TEMPORARY"],
     "earliestStart": None,
 }
+# How far ahead a wished start may lie; an earlier one (even long past) means "from now", but
+# not before the window's start, so a stored wish re-sent unchanged stays valid for years.
+EARLIEST_START_AHEAD = timedelta(days=2 * 365)
+EARLIEST_START_BACK = timedelta(days=5 * 365)
 DEFAULT_CONSENTS = {
     "profiling": True,  # opt-out, as the guide's rule 4 says; the app explains it at sign-up
     "employerVisibility": "PSEUDONYMOUS",
@@ -81,6 +85,9 @@ def clean_profile(data: dict) -> dict:
         "email": email(p, "email", data.get("email")),
         "phone": phone(p, "phone", data.get("phone")),
     }
+    if out["firstName"] and not p.has("firstName") and not out["firstName"][0].isalpha():
+        # Companies see the initial before they accept: it must be a letter.
+        p.add("firstName", "skal begynde med et bogstav.", "must start with a letter.")
     place = postal_place(p, data.get("postal_code"))
     town = p.text("town", data.get("town"), max_len=60, required=False)
     locale = p.choice("locale", data.get("locale") or "da", LOCALES)
@@ -152,10 +159,14 @@ async def check_job_wishes(db, p: Problems, data: dict) -> tuple[list[str], floa
 async def update_preferences(db, engine: MatchingEngine, actor: Actor, data: dict) -> dict:
     p = Problems()
     wanted, radius, hours = await check_job_wishes(db, p, data)
-    contracts = list(dict.fromkeys(data.get("contract_types") or []))
+    contracts = list(dict.fromkeys(p.capped("contractTypes", data.get("contract_types"))))
     for i, ct in enumerate(contracts):
         p.choice(f"contractTypes[{i}]", ct, CONTRACT_TYPES)
-    start: date | None = data.get("earliest_start")
+    today = _now().date()
+    start: date | None = p.day(
+        "earliestStart", data.get("earliest_start"), required=False,
+        earliest=today - EARLIEST_START_BACK, latest=today + EARLIEST_START_AHEAD,
+    )  # fmt: skip
     p.raise_if_any()
     prefs = {
         "occupationIds": wanted,
@@ -208,7 +219,8 @@ async def update_privacy(db, engine: MatchingEngine, actor: Actor, data: dict) -
     visibility = p.choice(
         "employerVisibility", data.get("employer_visibility"), EMPLOYER_VISIBILITY
     )
-    push = data.get("push_categories") or []
+    # One entry per category is all a form needs; a longer list is refused whole.
+    push = p.capped("pushCategories", data.get("push_categories"), limit=len(PUSH_CATEGORIES))
     for i, item in enumerate(push):
         p.choice(f"pushCategories[{i}].category", item["category"], PUSH_CATEGORIES)
     p.raise_if_any()
@@ -250,11 +262,10 @@ async def clean_cv(db, data: dict) -> dict:
     p = Problems()
     name = p.text("name", "Mit CV" if data.get("name") is None else data["name"], max_len=60)
     jobs = []
-    occupation_ids = [
-        j["occupation_id"] for j in data.get("work_history") or [] if j.get("occupation_id")
-    ]
+    work_history = p.capped("workHistory", data.get("work_history"))
+    occupation_ids = [j["occupation_id"] for j in work_history if j.get("occupation_id")]
     known = await existing_occupation_ids(db, occupation_ids)
-    for i, j in enumerate(p.capped("workHistory", data.get("work_history"))):
+    for i, j in enumerate(work_history):
         path = f"workHistory[{i}]"
         start = p.month(f"{path}.start", j.get("start"), required=True)
         end = p.month(f"{path}.end", j.get("end"), required=False)
@@ -273,7 +284,11 @@ async def clean_cv(db, data: dict) -> dict:
                 "start": start,
                 "end": end,
                 "description": p.text(
-                    f"{path}.description", j.get("description"), max_len=2000, required=False
+                    f"{path}.description",
+                    j.get("description"),
+                    max_len=2000,
+                    required=False,
+                    multiline=True,
                 ),
             }
         )

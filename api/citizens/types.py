@@ -11,6 +11,7 @@ from api.citizens import validation
 from api.jobs.types import Hours
 from api.pagination import PageInfo
 from api.taxonomy.types import Occupation
+from core.cvr import is_valid_cvr
 
 # The enums are the validation's own, so each list of values is spelled once.
 ContractType = strawberry.enum(shared.ContractType, description="Kind of employment.")
@@ -120,6 +121,11 @@ class CitizenProfile:
     preferences: JobPreferences
     privacy: PrivacySettings
     created_at: datetime
+    blocked_company_count: int = strawberry.field(
+        default=0,
+        description="How many companies the citizen has blocked (blockCompany; 200 at most). "
+        "Added in contract 0.2 (issue 16).",
+    )
 
     @classmethod
     def from_doc(cls, d: dict) -> CitizenProfile:
@@ -137,6 +143,7 @@ class CitizenProfile:
             preferences=JobPreferences.from_doc(d.get("preferences", {})),
             privacy=PrivacySettings.from_doc(d.get("consents", {})),
             created_at=d["createdAt"],
+            blocked_company_count=sum(map(is_valid_cvr, d.get("blockedCompanies", []))),
         )
 
 
@@ -161,7 +168,9 @@ class JobPreferencesInput:
     contract_types: list[ContractType] = strawberry.field(
         default_factory=lambda: [ContractType.PERMANENT, ContractType.TEMPORARY]
     )
-    earliest_start: date | None = None
+    earliest_start: date | None = strawberry.field(
+        default=None, description="At most two years ahead, at least five years back."
+    )
 
 
 @strawberry.input

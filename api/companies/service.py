@@ -58,6 +58,7 @@ async def update_company(db, actor: Actor, data: dict) -> dict:
     if website and not website.startswith(("https://", "http://")):
         p.add("website", "skal begynde med https://.", "must start with https://.")
     place = postal_place(p, data.get("postal_code"))
+    town = p.text("town", data.get("town"), max_len=60, required=False)
     p.raise_if_any()
     assert place is not None
     now = datetime.now(UTC)
@@ -66,7 +67,7 @@ async def update_company(db, actor: Actor, data: dict) -> dict:
         "industry": industry,
         "street": street,
         "postalCode": place.postal_code,
-        "town": data.get("town") or place.town,
+        "town": town or place.town,
         "kommune": place.kommune,
         "region": place.region,
         "location": {"type": "Point", "coordinates": [place.lon, place.lat]},

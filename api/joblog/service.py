@@ -71,7 +71,7 @@ async def _clean(db, data: dict, stored: dict | None = None) -> dict:
         max_len=120,
     )
     title = p.text("jobTitle", data.get("job_title") or (posting or {}).get("title"), max_len=100)
-    note = p.text("note", data.get("note"), max_len=1000, required=False)
+    note = p.text("note", data.get("note"), max_len=1000, required=False, multiline=True)
     p.raise_if_any()
     return {
         "appliedOn": _day(applied),

@@ -8,7 +8,7 @@ closed one leaves the index. Expired postings leave it through the housekeeping 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from api.auth.actor import Actor
 from api.companies.repository import get_company
@@ -19,6 +19,9 @@ from matching.engine import MatchingEngine
 from matching.titles import CONFIDENT_SCORE
 
 from . import repository
+
+MAX_WEEKLY_HOURS = 80
+DEADLINE_AHEAD = timedelta(days=365)  # a deadline further ahead is a typing error
 
 
 def posting_not_found() -> NotFound:
@@ -31,15 +34,22 @@ async def _clean(db, engine: MatchingEngine, data: dict, *, keep_occupation: boo
     title never moves the posting to another occupation by itself."""
     p = Problems()
     title = p.text("title", data.get("title"), max_len=120)
-    description = p.text("description", data.get("description"), max_len=10_000)
-    weekly = data.get("weekly_hours") or 37
-    if not 1 <= weekly <= 60:
-        p.add("weeklyHours", "skal være 1-60 timer.", "must be 1-60 hours.")
+    description = p.text("description", data.get("description"), max_len=10_000, multiline=True)
+    # As given: 0 is refused, never read as the default (the schema's default is 37).
+    weekly = data.get("weekly_hours")
+    if weekly is None or not 1 <= weekly <= MAX_WEEKLY_HOURS:
+        p.add("weeklyHours", f"skal være 1-{MAX_WEEKLY_HOURS} timer om ugen.",
+              f"must be 1-{MAX_WEEKLY_HOURS} hours a week.")  # fmt: skip
     contract = p.choice("contractType", data.get("contract_type") or "PERMANENT", CONTRACT_TYPES)
     deadline: date | None = data.get("deadline")
-    if deadline is None or deadline < datetime.now(UTC).date():
+    today = datetime.now(UTC).date()
+    if deadline is None or deadline < today:
         p.add("deadline", "skal være i dag eller senere.", "must be today or later.")
+    elif deadline > today + DEADLINE_AHEAD:
+        p.add("deadline", "må højst ligge et år ude i fremtiden.",
+              "must be at most a year ahead.")  # fmt: skip
     place = postal_place(p, data.get("postal_code"))
+    town = p.text("town", data.get("town"), max_len=60, required=False)
     requirements = []
     for i, r in enumerate(p.capped("requirements", data.get("requirements"))):
         skill = p.text(f"requirements[{i}].skill", r.get("skill"), max_len=80)
@@ -73,7 +83,7 @@ async def _clean(db, engine: MatchingEngine, data: dict, *, keep_occupation: boo
         "weeklyHours": weekly,
         "contractType": contract,
         "postalCode": place.postal_code,
-        "town": data.get("town") or place.town or "",
+        "town": town or place.town or "",
         "region": place.region,
         "location": {"type": "Point", "coordinates": [place.lon, place.lat]},
         "deadline": datetime.combine(deadline, time(23, 59), UTC),

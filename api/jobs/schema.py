@@ -5,8 +5,7 @@ from strawberry.types import Info
 
 from api.auth.permissions import IsAuthenticated, IsCitizen, IsEmployer
 from api.inputs import plain
-from api.pagination import PageInfo, check_first, decode_cursor, encode_cursor
-from core.errors import BadUserInput
+from api.pagination import PageInfo, check_first, decode_offset, encode_cursor
 from matching.records import Filters, PostingRecord
 
 from . import employer, service
@@ -47,12 +46,7 @@ class JobsQuery:
         filter: JobFilter | None = None,
     ) -> RecommendedJobConnection:
         check_first(first)
-        key = decode_cursor(after)
-        offset = 0
-        if key is not None:
-            if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
-                raise BadUserInput("Ugyldig cursor (after).", "Invalid cursor (after).")
-            offset = key[0] + 1
+        offset = decode_offset(after, service.MAX_RESULTS)
         f = filter or JobFilter()
         filters = Filters(
             radius_km=f.radius_km, hours=f.hours.value if f.hours else None, search=f.search

@@ -188,9 +188,11 @@ class JobPostingInput:
     occupation_id: strawberry.ID | None = strawberry.field(
         default=None, description="From the typeahead; otherwise the title is normalised."
     )
-    weekly_hours: int = 37
+    weekly_hours: int = strawberry.field(
+        default=37, description="1-80 hours a week, kept as given (0 is refused)."
+    )
     contract_type: str = "PERMANENT"
     postal_code: str
     town: str | None = None
-    deadline: date
+    deadline: date = strawberry.field(description="Today or later, at most a year ahead.")
     requirements: list[RequirementInput] = strawberry.field(default_factory=list)

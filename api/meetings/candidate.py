@@ -2,7 +2,9 @@
 
 What the company sees follows the citizen's choice: pseudonymous (initial, experience, skills,
 distance band) until the request is accepted, unless the citizen chose to show their name;
-e-mail and phone follow acceptance. Former employers' names are never shown, since they could
+e-mail and phone follow acceptance, for as long as the meeting's contact details are shown
+(``rules.contact_details_shown``: not once it is cancelled, nor long after it): then the
+candidate is pseudonymous again. Former employers' names are never shown, since they could
 identify the person. Opening a candidate is written to the citizen's CV view log.
 """
 
@@ -20,9 +22,17 @@ from api.privacy import repository as privacy
 from matching.geo import haversine_km
 
 from . import repository
+from .contacts import initial
 from .ownership import own_request
 from .repository import MeetingRequestDoc
-from .rules import DistanceBand, RequestStatus, distance_band, now_utc, request_not_found
+from .rules import (
+    DistanceBand,
+    RequestStatus,
+    contact_details_shown,
+    distance_band,
+    now_utc,
+    request_not_found,
+)
 
 
 @dataclass(frozen=True)
@@ -30,9 +40,9 @@ class CandidateView:
     request_id: str
     status: RequestStatus
     initial: str
-    name: str | None  # once accepted, or from the start if the citizen chose NAMED
-    email: str | None  # once accepted
-    phone: str | None  # once accepted
+    name: str | None  # while contact is shown, or before acceptance if the citizen chose NAMED
+    email: str | None  # once accepted, while the meeting's contact details are shown
+    phone: str | None  # likewise
     experience: list[tuple[str, int]]  # (job title, months), longest first
     education: list[str]
     skills: list[str]
@@ -60,11 +70,25 @@ def experience(cv: dict, today: datetime) -> list[tuple[str, int]]:
     return sorted(months.items(), key=lambda kv: -kv[1])
 
 
+def shows_contact(request: MeetingRequestDoc, meeting: dict | None, now: datetime,
+                  days_after: int) -> bool:  # fmt: skip
+    """Whether the company sees the candidate's name and contact details: the request was
+    accepted and its meeting's details are still shown."""
+    return request["status"] == RequestStatus.ACCEPTED and contact_details_shown(
+        meeting, now, days_after
+    )
+
+
 def candidate_view(
-    request: MeetingRequestDoc, citizen: dict, cv: dict, offer: dict, now: datetime
-) -> CandidateView:
+    request: MeetingRequestDoc, citizen: dict, cv: dict, offer: dict, now: datetime,
+    *, contact_shown: bool = False,
+) -> CandidateView:  # fmt: skip
+    """``contact_shown``: ``shows_contact`` for the request (False before acceptance)."""
     accepted = request["status"] == RequestStatus.ACCEPTED
-    named = accepted or citizen.get("consents", {}).get("employerVisibility") == "NAMED"
+    contact = accepted and contact_shown
+    named = contact or (
+        not accepted and citizen.get("consents", {}).get("employerVisibility") == "NAMED"
+    )
     km = None
     if offer.get("location") and citizen.get("location"):
         olon, olat = offer["location"]["coordinates"]
@@ -73,10 +97,10 @@ def candidate_view(
     return CandidateView(
         request_id=request["_id"],
         status=RequestStatus(request["status"]),
-        initial=citizen["firstName"][:1].upper() + ".",
+        initial=initial(citizen.get("firstName")),
         name=f"{citizen['firstName']} {citizen['lastName']}" if named else None,
-        email=citizen.get("email") if accepted else None,
-        phone=citizen.get("phone") if accepted else None,
+        email=citizen.get("email") if contact else None,
+        phone=citizen.get("phone") if contact else None,
         experience=experience(cv, now),
         education=[e["title"] for e in cv.get("education", [])],
         skills=list(cv.get("skills", [])),
@@ -87,9 +111,10 @@ def candidate_view(
     )
 
 
-async def open_candidate(db, actor: Actor, request_id: str) -> CandidateView:
-    """The candidate behind a request to the employer's own company, as the citizen allows.
-    Opening it is logged for the citizen and marks a pending request as seen."""
+async def open_candidate(db, actor: Actor, request_id: str, contact_days: int) -> CandidateView:
+    """The candidate behind a request to the employer's own company, as the citizen allows
+    (contact details for ``contact_days`` after the meeting). Opening it is logged for the
+    citizen and marks a pending request as seen."""
     request = await own_request(db, actor, request_id)
     citizen = await citizens.get_citizen(db, request["citizenId"])
     if citizen is None:
@@ -115,4 +140,10 @@ async def open_candidate(db, actor: Actor, request_id: str) -> CandidateView:
     await repository.mark_seen(db, request["_id"], now)
     if request["status"] == RequestStatus.PENDING:
         request = request | {"status": RequestStatus.SEEN}
-    return candidate_view(request, citizen, cv, offer, now)
+    meeting = None
+    if request["status"] == RequestStatus.ACCEPTED:
+        meeting = (await repository.meetings_by_request_ids(db, [request["_id"]])).get(
+            request["_id"]
+        )
+    shown = shows_contact(request, meeting, now, contact_days)
+    return candidate_view(request, citizen, cv, offer, now, contact_shown=shown)

@@ -1,6 +1,8 @@
 """Who each side of a confirmed meeting meets: the company sees the citizen's name and contact
-details, the citizen sees the company's first employer user (or the company's name). Read
-through per-request DataLoaders, so a list of meetings costs a fixed number of queries."""
+details while the meeting is on and for a set time after it (``rules.contact_details_shown``;
+afterwards, and once it is cancelled, only the initial), the citizen sees the company's first
+employer user (or the company's name). Read through per-request DataLoaders, so a list of
+meetings costs a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -17,6 +19,14 @@ class Contact:
     name: str | None
     email: str | None
     phone: str | None
+    withheld: bool = False  # the details exist but are no longer shown
+
+
+def initial(first_name: str | None) -> str:
+    """The initial ("J." for Jonas): the first letter of the first name, never a digit, a
+    mark or an invisible character (even in a name stored before names were checked)."""
+    letter = next((ch for ch in first_name or "" if ch.isalpha()), None)
+    return f"{letter.upper()}." if letter else "–"
 
 
 def _full_name(person: dict) -> str:
@@ -38,6 +48,11 @@ def citizen_contact(citizen: dict | None) -> Contact:
     """What the company learns of the citizen (an erased citizen leaves an empty name)."""
     person = citizen or {}
     return Contact(name=_full_name(person), email=person.get("email"), phone=person.get("phone"))
+
+
+def withheld_contact(citizen: dict) -> Contact:
+    """What the company keeps of the citizen once the meeting is cancelled or long over."""
+    return Contact(name=initial(citizen.get("firstName")), email=None, phone=None, withheld=True)
 
 
 def company_contact(employer: dict | None, company: dict | None) -> Contact:

@@ -15,6 +15,8 @@ from api.citizens.service import require_citizen
 from api.offers import repository as offers
 from api.offers.repository import OfferDoc
 from api.offers.rules import MeetingMode, is_open
+from core.cvr import is_valid_cvr
+from core.errors import BadUserInput
 from matching.engine import MatchingEngine
 from matching.geo import haversine_km
 from matching.offers import deck_areas, rank_offers, swipe_feedback
@@ -57,12 +59,54 @@ async def swipe_deck(
     return [(by_id[card.offer_id], card) for card in cards[:first]]
 
 
+MAX_BLOCKED_COMPANIES = 200
+
+
+def _cvr_problem(cvr: str) -> BadUserInput:
+    da = "skal være et CVR-nummer: 8 cifre (0-9) med gyldigt kontrolciffer."
+    en = "must be a CVR number: 8 digits (0-9) with a valid check digit."
+    return BadUserInput(
+        f"cvr: {da}", f"cvr: {en}",
+        extensions={"fields": [{"field": "cvr", "message": da, "messageEn": en}]},
+    )  # fmt: skip
+
+
+def blocked_companies(citizen: dict) -> list[str]:
+    """The companies a citizen blocked (entries stored before CVRs were checked are left out)."""
+    return [c for c in citizen.get("blockedCompanies", []) if is_valid_cvr(c)]
+
+
 async def block_company(db, actor: Actor, cvr: str, block: bool) -> list[str]:
-    """Hide (or show again) every coffee meeting of the company; returns the blocked CVRs."""
-    await require_citizen(db, actor)
+    """Hide (or show again) every coffee meeting of the company; returns the blocked CVRs
+    (at most ``MAX_BLOCKED_COMPANIES``: one more is refused, nothing is written)."""
+    cvr = cvr.strip()
+    if not is_valid_cvr(cvr):
+        raise _cvr_problem(cvr)
+    citizen = await require_citizen(db, actor)
+    stored = citizen.get("blockedCompanies", [])
+    kept = blocked_companies(citizen)
+    if len(kept) < len(stored):
+        # Entries written before CVRs were checked block nothing: they go (unless the list
+        # changed meanwhile; then the next call does it).
+        await citizens.update_citizen_raw(
+            db, actor.id, {"$set": {"blockedCompanies": kept}},
+            only_if={"blockedCompanies": {"$size": len(stored)}},
+        )  # fmt: skip
     if block:
-        update = {"$addToSet": {"blockedCompanies": cvr}}
+        # The cap is part of the update's filter, so concurrent blocks cannot pass it.
+        room = {f"blockedCompanies.{MAX_BLOCKED_COMPANIES - 1}": {"$exists": False}}
+        doc = await citizens.update_citizen_raw(
+            db, actor.id, {"$addToSet": {"blockedCompanies": cvr}},
+            only_if={"$or": [{"blockedCompanies": cvr}, room]},
+        )  # fmt: skip
+        if doc is None:
+            await require_citizen(db, actor)  # erased meanwhile: answered as such
+            raise BadUserInput(
+                f"Du kan højst blokere {MAX_BLOCKED_COMPANIES} virksomheder. Fjern en "
+                "blokering først.",
+                f"You can block {MAX_BLOCKED_COMPANIES} companies at most. Unblock one first.",
+                extensions={"limit": MAX_BLOCKED_COMPANIES},
+            )
     else:
-        update = {"$pull": {"blockedCompanies": cvr}}
-    doc = await citizens.update_citizen_raw(db, actor.id, update)
-    return list(doc.get("blockedCompanies", [])) if doc else []
+        doc = await citizens.update_citizen_raw(db, actor.id, {"$pull": {"blockedCompanies": cvr}})
+    return blocked_companies(doc) if doc else []

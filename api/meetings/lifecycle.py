@@ -11,6 +11,7 @@ from api.auth.actor import Actor, Role
 from api.joblog.service import record_meeting_held
 from api.offers import repository as offers
 from api.offers.rules import MeetingMode
+from api.validation import Problems
 from core.errors import BadUserInput, Conflict
 from notifications.events import COPENHAGEN
 from store.client import in_transaction
@@ -57,7 +58,9 @@ async def move(
 
 async def cancel_meeting(db, actor: Actor, meeting_id: str, reason: str | None) -> MeetingDoc:
     now = now_utc()
-    p_reason = (reason or "").strip()[:300] or None
+    p = Problems()
+    p_reason = p.text("reason", reason, max_len=300, required=False, multiline=True)
+    p.raise_if_any()
 
     async def work(session) -> MeetingDoc:
         meeting, side = await own_meeting(db, actor, meeting_id, session)

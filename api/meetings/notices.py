@@ -14,6 +14,7 @@ from api.offers.rules import MeetingMode
 from notifications import events, inbox
 from notifications.events import at_time, by_role
 
+from .contacts import initial
 from .repository import MeetingDoc, MeetingRequestDoc
 from .rules import Side
 
@@ -125,7 +126,7 @@ def candidate_label(citizen: dict | None) -> str:
         return "–"
     if citizen.get("consents", {}).get("employerVisibility") == "NAMED":
         return f"{citizen['firstName']} {citizen['lastName']}"
-    return citizen["firstName"][:1].upper() + "."
+    return initial(citizen.get("firstName"))
 
 
 def candidates_text(labels: list[str]):

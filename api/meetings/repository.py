@@ -296,6 +296,14 @@ async def move_meeting(
     )
 
 
+async def meetings_by_request_ids(db, request_ids: Sequence[str]) -> dict[str, MeetingDoc]:
+    """The meeting of each accepted request, by request id (one per request: unique index)."""
+    if not request_ids:
+        return {}
+    cursor = db[c.MEETINGS].find({"requestId": {"$in": list(request_ids)}})
+    return {d["requestId"]: d async for d in cursor}
+
+
 async def meetings_of(db, field: str, value: str, statuses: list[str]) -> list[MeetingDoc]:
     query: dict[str, Any] = {field: value}
     if statuses:

@@ -26,7 +26,7 @@ from matching.offers import rank_candidates_for_offer
 from store.client import in_transaction
 
 from . import notices, repository
-from .candidate import candidate_view, experience
+from .candidate import candidate_view, experience, shows_contact
 from .ownership import own_request
 from .repository import MeetingDoc, MeetingEventDoc, MeetingRequestDoc
 from .rules import (
@@ -96,14 +96,15 @@ def headline(
 
 
 def _summary(
-    request: MeetingRequestDoc, person: dict | None, cv: dict, offer: dict, labels, locale, now
-) -> CandidateSummary:
+    request: MeetingRequestDoc, person: dict | None, cv: dict, offer: dict, labels, locale, now,
+    contact_shown: bool,
+) -> CandidateSummary:  # fmt: skip
     if person is None:
         return CandidateSummary(
             request_id=request["_id"], initial="–", name=erased_name(locale),
             headline=None, distance_band=None,
         )  # fmt: skip
-    view = candidate_view(request, person, cv, offer, now)
+    view = candidate_view(request, person, cv, offer, now, contact_shown=contact_shown)
     return CandidateSummary(
         request_id=request["_id"],
         initial=view.initial,
@@ -114,11 +115,13 @@ def _summary(
 
 
 async def _incoming(
-    db, engine: MatchingEngine, offer: dict, requests: list[MeetingRequestDoc], locale: str
-) -> list[IncomingRequest]:
-    """Each request with its candidate's summary and fit, in three reads however many there
-    are. A request whose citizen is gone (erased: the document is anonymised and its citizen
-    id links to nobody) stays, as a deleted user with fit 0."""
+    db, engine: MatchingEngine, offer: dict, requests: list[MeetingRequestDoc], locale: str,
+    contact_days: int,
+) -> list[IncomingRequest]:  # fmt: skip
+    """Each request with its candidate's summary and fit, in a fixed number of reads however
+    many there are (the meetings only when some request was accepted: the name shows while
+    its meeting's contact details do). A request whose citizen is gone (erased: the document
+    is anonymised and its citizen id links to nobody) stays, as a deleted user with fit 0."""
     ids = [r["citizenId"] for r in requests if r.get("citizenId") and not r.get("anonymisedAt")]
     people = {d["_id"]: d for d in await citizens.citizens_by_ids(db, ids) if d} if ids else {}
     present = [cid for cid in ids if cid in people]
@@ -147,19 +150,23 @@ async def _incoming(
             rows.append((cid, vectors.get(cid), occupations, clat, clon))
         scores = dict(rank_candidates_for_offer(offer_vector, targets, lat, lon, rows))
     now = now_utc()
+    accepted = [r["_id"] for r in requests
+                if r["status"] == RequestStatus.ACCEPTED and r.get("citizenId") in people]  # fmt: skip
+    meetings = await repository.meetings_by_request_ids(db, accepted)
     out = []
     for r in requests:
         cid = r.get("citizenId")
         person = people.get(cid) if cid else None  # None: erased
+        shown = shows_contact(r, meetings.get(r["_id"]), now, contact_days)
         summary = _summary(r, person, cvs.get(cid, {}), offer, engine.occupation_labels,
-                           locale, now)  # fmt: skip
+                           locale, now, shown)  # fmt: skip
         out.append(IncomingRequest(r, summary, round(scores.get(cid, 0.0), 4)))
     return out
 
 
 async def ranked_requests(
     db, engine: MatchingEngine, actor: Actor, offer_id: str, statuses: list[str],
-    locale: str = "da",
+    locale: str, contact_days: int,
 ) -> list[IncomingRequest]:  # fmt: skip
     """Requests to one of the company's offers, best fit first, each with a summary of the
     candidate (listing does not count as opening: no CV view, nothing becomes SEEN)."""
@@ -169,19 +176,19 @@ async def ranked_requests(
     requests = await repository.requests_of_offer(db, offer_id, statuses)
     if not requests:
         return []
-    out = await _incoming(db, engine, offer, requests, locale)
+    out = await _incoming(db, engine, offer, requests, locale, contact_days)
     out.sort(key=lambda x: (-x.fit, x.request["createdAt"], x.request["_id"]))
     return out
 
 
 async def incoming_request(
-    db, engine: MatchingEngine, actor: Actor, request_id: str, locale: str = "da"
+    db, engine: MatchingEngine, actor: Actor, request_id: str, locale: str, contact_days: int
 ) -> IncomingRequest:
     """One request to the company's own offers, as its list shows it. Side-effect free: no CV
     view is written and a pending request stays pending."""
     request = await own_request(db, actor, request_id)
     offer = await offers.get_offer(db, request["offerId"]) or {"_id": request["offerId"]}
-    return (await _incoming(db, engine, offer, [request], locale))[0]
+    return (await _incoming(db, engine, offer, [request], locale, contact_days))[0]
 
 
 async def accept_request(db, actor: Actor, request_id: str, slot_id: str) -> MeetingDoc:

@@ -9,9 +9,10 @@ derived from the enums here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from core.errors import Conflict, NotFound
 from notifications.events import COPENHAGEN
@@ -119,6 +120,17 @@ def allowed_from(target: MeetingStatus | str) -> tuple[MeetingStatus, ...]:
 
 # Not yet held or called off: reminders go out, erasure cancels them.
 LIVE_MEETING: tuple[MeetingStatus, ...] = allowed_from(MeetingStatus.CANCELLED)
+
+
+def contact_details_shown(
+    meeting: Mapping[str, Any] | None, now: datetime, days_after: int
+) -> bool:
+    """Whether the company still sees the citizen's name and contact details for a meeting:
+    while it is on and for ``days_after`` days after its end (to follow up), never once it is
+    cancelled (``settings.contact_details_days_after_meeting``)."""
+    if meeting is None or meeting.get("status") == MeetingStatus.CANCELLED:
+        return False
+    return now <= meeting["endsAt"] + timedelta(days=days_after)
 
 
 # --- live updates ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from api.pagination import PageInfo
 
 from . import ics, rules
 from .candidate import CandidateView
-from .contacts import Contact, citizen_contact, erased_contact, is_anonymised
+from .contacts import Contact, citizen_contact, erased_contact, is_anonymised, withheld_contact
 from .repository import MeetingDoc, MeetingRequestDoc, SwipeDoc
 from .requests import CandidateSummary as SummaryView
 from .requests import IncomingRequest
@@ -237,15 +237,26 @@ class IncomingMeetingRequestConnection:
     page_info: PageInfo
 
 
-@strawberry.type(description="Who you meet; known to both sides once a meeting is confirmed.")
+@strawberry.type(
+    description="Who you meet; known to both sides once a meeting is confirmed. A company sees "
+    "the citizen's name, e-mail and phone while the meeting is on and for a set time after it "
+    "(14 days by default); once the meeting is cancelled, or after that time, only the "
+    'initial (name "J.", email and phone null, withheld true).'
+)
 class MeetingContact:
     name: str | None
     email: str | None
     phone: str | None
+    withheld: bool = strawberry.field(
+        default=False,
+        description="True when the contact details are no longer shown (the meeting was "
+        "cancelled or is long over); name is then the initial. Added in contract 0.2 "
+        "(issue 16).",
+    )
 
     @classmethod
     def from_contact(cls, c: Contact) -> MeetingContact:
-        return cls(name=c.name, email=c.email, phone=c.phone)
+        return cls(name=c.name, email=c.email, phone=c.phone, withheld=c.withheld)
 
 
 @strawberry.type
@@ -313,7 +324,12 @@ class Meeting:
             if is_anonymised(self.doc):
                 return erased_contact(ctx.locale)
             citizen = await ctx.loaders.citizen_by_id.load(self.doc["citizenId"])
-            return citizen_contact(citizen) if citizen else erased_contact(ctx.locale)
+            if not citizen:
+                return erased_contact(ctx.locale)
+            days = ctx.settings.contact_details_days_after_meeting
+            if not rules.contact_details_shown(self.doc, rules.now_utc(), days):
+                return withheld_contact(citizen)
+            return citizen_contact(citizen)
         return await ctx.loaders.company_contact_by_cvr.load(self.doc["companyCvr"])
 
     @strawberry.field(description="The other side's contact details.")

@@ -2,29 +2,55 @@
 
 from __future__ import annotations
 
+import re
+
 from api.auth.actor import Actor, Role
 from api.citizens import repository as citizens
 from api.citizens import service as citizen_service
 from api.directory import DIRECTORY
 from api.validation import Problems
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from matching.engine import MatchingEngine
 from notifications import devices, inbox, jobagent, preferences
 
 MAX_KEYWORDS = 20
 
 
+# A Firebase installation ID (FID): 22 characters of URL-safe base64.
+INSTALLATION_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def token_taken() -> Conflict:
+    return Conflict(
+        "Enheden er allerede tilmeldt notifikationer for en anden konto. Log ud på den anden "
+        "konto i appen, eller hent et nyt push-token, og prøv igen.",
+        "This device is already registered for notifications for another account. Sign out "
+        "of the other account in the app, or get a new push token, and try again.",
+        extensions={"reason": "DEVICE_TOKEN_TAKEN"},
+    )
+
+
 async def register_device(db, actor: Actor, data: dict) -> dict:
+    """A push token belongs to one account. It moves to another account only from the same
+    app installation (the Firebase installation ID), as when someone signs in on a phone that
+    the previous user left signed in; anything else answers CONFLICT and changes nothing."""
     p = Problems()
     token = p.text("token", data.get("token"), max_len=4096)
     platform = p.choice("platform", data.get("platform"), devices.PLATFORMS)
     version = p.text("appVersion", data.get("app_version"), max_len=40)
     locale = p.choice("locale", data.get("locale") or "da", ("da", "en"))
+    installation = p.text("installationId", data.get("installation_id"), max_len=22)
+    if installation and not p.has("installationId") and not INSTALLATION_ID.fullmatch(installation):
+        p.add("installationId", "skal være appens Firebase-installations-id (22 tegn).",
+              "must be the app's Firebase installation ID (22 characters).")  # fmt: skip
     p.raise_if_any()
-    return await devices.register(
-        db, user_id=actor.id, role=actor.role.value, token=token, platform=platform,
-        app_version=version, locale=locale,
-    )  # fmt: skip
+    try:
+        return await devices.register(
+            db, user_id=actor.id, role=actor.role.value, token=token, platform=platform,
+            app_version=version, locale=locale, installation_id=installation,
+        )  # fmt: skip
+    except devices.TokenTaken:
+        raise token_taken() from None
 
 
 async def unregister_device(db, actor: Actor, token: str) -> bool:
@@ -56,7 +82,8 @@ def _clock(p: Problems, path: str, value: str | None) -> str | None:
 
 async def update_preferences(db, engine: MatchingEngine, actor: Actor, data: dict):
     p = Problems()
-    categories = data.get("categories") or []
+    # One entry per category is all a form needs; a longer list is refused whole.
+    categories = p.capped("categories", data.get("categories"), limit=len(preferences.CATEGORIES))
     for i, item in enumerate(categories):
         p.choice(f"categories[{i}].category", item["category"], preferences.CATEGORIES)
     fields: dict = {}

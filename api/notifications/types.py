@@ -47,6 +47,11 @@ class DeviceInput:
     platform: DevicePlatform
     app_version: str
     locale: str = "da"
+    installation_id: str = strawberry.field(
+        description="The app installation's Firebase installation ID (22 characters; "
+        "FirebaseInstallations getId). A token registered to another account moves only "
+        "from the same installation; otherwise CONFLICT. Added in contract 0.2 (issue 16)."
+    )
 
 
 @strawberry.type

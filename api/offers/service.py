@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 MODES = tuple(MeetingMode)
 MAX_SLOTS = 50
 MAX_TARGETS = 10
+# The booking horizon: a slot (and so an offer) lies at most this far ahead.
+SLOT_HORIZON = timedelta(days=365)
 
 
 def _now() -> datetime:
@@ -55,6 +57,9 @@ def _clean_slots(
             continue
         if starts <= now:
             p.add(f"{path}[{i}].startsAt", "skal ligge i fremtiden.", "must be in the future.")
+        elif starts > now + SLOT_HORIZON:
+            p.add(f"{path}[{i}].startsAt", "må højst ligge et år ude i fremtiden.",
+                  "must be at most a year ahead.")  # fmt: skip
         if not 10 <= minutes <= 120:
             p.add(f"{path}[{i}].durationMinutes", "skal være 10-120 minutter.",
                   "must be 10-120 minutes.")  # fmt: skip
@@ -76,13 +81,14 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
     p = Problems()
     fields: dict = {
         "title": p.text("title", data.get("title"), max_len=100),
-        "pitch": p.text("pitch", data.get("pitch"), max_len=1000),
+        "pitch": p.text("pitch", data.get("pitch"), max_len=1000, multiline=True),
     }
     targets = list(dict.fromkeys(data.get("target_occupation_ids") or []))
     if not targets:
         p.add("targetOccupationIds", "vælg mindst én stilling.", "choose at least one occupation.")
     elif len(targets) > MAX_TARGETS:
         p.add("targetOccupationIds", f"højst {MAX_TARGETS}.", f"{MAX_TARGETS} at most.")
+        targets = []  # an over-long list is one problem, its items are not looked up
     known = await existing_occupation_ids(db, targets)
     for i, t in enumerate(targets):
         if t not in known:
@@ -97,6 +103,14 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
     )
     if video and not video.startswith("https://"):
         p.add("videoUrl", "skal være et https-link.", "must be an https link.")
+    town = p.text("town", data.get("town"), max_len=60, required=False)
+    expires = data.get("expires_at")
+    if expires is not None:
+        if expires.tzinfo is None:
+            p.add("expiresAt", "skal have dato, tid og tidszone.",
+                  "needs a date, time and time zone.")  # fmt: skip
+        elif expires <= now:
+            p.add("expiresAt", "skal ligge i fremtiden.", "must be in the future.")
     if new:
         slots = _clean_slots(p, data.get("slots") or [], now)
         if not data.get("slots"):
@@ -112,7 +126,7 @@ async def _clean(db, data: dict, now: datetime, *, new: bool) -> dict:
         "address": address if mode == MeetingMode.IN_PERSON else None,
         "videoUrl": video if mode == MeetingMode.VIDEO else None,
         "postalCode": place.postal_code,
-        "town": data.get("town") or place.town,
+        "town": town or place.town,
         "location": {"type": "Point", "coordinates": [place.lon, place.lat]},
     }
     fields["deckArea"] = deck_area(mode, fields["location"])

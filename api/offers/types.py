@@ -84,7 +84,9 @@ class CoffeeMeetingOffer:
 
 @strawberry.input
 class OfferSlotInput:
-    starts_at: datetime = strawberry.field(description="With a time zone offset.")
+    starts_at: datetime = strawberry.field(
+        description="With a time zone offset; in the future, at most a year ahead."
+    )
     duration_minutes: int = 25
     capacity: int = 1
 
@@ -102,6 +104,8 @@ class OfferInput:
         default=None, description="https link; shown only to accepted candidates."
     )
     expires_at: datetime | None = strawberry.field(
-        default=None, description="Default: 12 hours before the last slot."
+        default=None,
+        description="In the future, with a time zone offset. Default, and latest: 12 hours "
+        "before the last slot.",
     )
     slots: list[OfferSlotInput] = strawberry.field(default_factory=list)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.pagination import Connection, Edge, PageInfo, check_first, decode_cursor, encode_cursor
+from api.pagination import Connection, Edge, PageInfo, check_first, decode_key, encode_cursor
 
 from . import repository
 
@@ -65,7 +65,7 @@ class IscoGroup:
     ) -> Connection[Occupation]:
         check_first(first)
         docs = await repository.occupations_in_group(
-            info.context.db, self.code, first, decode_cursor(after)
+            info.context.db, self.code, first, decode_key(after, (str, str))
         )
         page = docs[:first]
         edges = [

@@ -150,7 +150,8 @@ async def use_every_feature(client, world_db, app) -> dict:
               { status } }""", EMPLOYER, id=ids["declined_request"])  # fmt: skip
     # Devices, notification settings, a message read.
     await _ok(client, """mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID,
-              appVersion: "2.1.0", locale: "da"}) { platform } }""", CITIZEN, t=SECRETS["device"])  # fmt: skip
+              appVersion: "2.1.0", locale: "da", installationId: "cEveryFeaturePhone0001"}) { platform } }""",
+              CITIZEN, t=SECRETS["device"])  # fmt: skip
     await _ok(client, """mutation { updateNotificationPreferences(input: {quietHoursStart: "22:00",
               quietHoursEnd: "07:00", dailyCap: 6}) { dailyCap } }""", CITIZEN)  # fmt: skip
     inbox = await _ok(client, "{ notifications(first: 5) { edges { node { id } } } }", CITIZEN)

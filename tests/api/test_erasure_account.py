@@ -35,7 +35,14 @@ WRITES = {
     "UpdateMyJobPreferences": {"input": {"occupationIds": [WAREHOUSE_WORKER], "radiusKm": 20}},
     "UpdateMyPrivacySettings": {"input": {"profiling": False}},
     "CreateCv": {"input": {"name": "Nyt CV", "skills": ["lager"]}},
-    "RegisterDevice": {"input": {"token": "tok-1", "platform": "IOS", "appVersion": "1.0"}},
+    "RegisterDevice": {
+        "input": {
+            "token": "tok-1",
+            "platform": "IOS",
+            "appVersion": "1.0",
+            "installationId": "cErasedAccountPhone001",
+        }
+    },
     "UpdateNotificationPreferences": {"input": {"dailyCap": 3}},
     "UpdateJobAgent": {"input": {"occupationIds": [WAREHOUSE_WORKER], "cadence": "DAILY"}},
     "AddJobApplication": {

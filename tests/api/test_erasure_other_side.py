@@ -147,7 +147,8 @@ async def test_every_employer_screen_answers_after_the_citizen_erased_their_acco
     coming, held = listed[ids["coming"]], listed[ids["held"]]
     assert coming["status"] == "CANCELLED" and held["status"] == "COMPLETED"
     assert coming["title"] == "Kaffemøde: Lagermedarbejder" and coming["companyName"]
-    assert coming["counterpart"] == {"name": "Slettet bruger", "email": None, "phone": None}
+    assert coming["counterpart"] == {"name": "Slettet bruger", "email": None, "phone": None,
+                                     "withheld": False}  # fmt: skip
     english = answers["Meetings"][1]["data"]["meetings"]
     assert {m["counterpart"]["name"] for m in english if m["id"] in ids.values()} == {
         "Deleted user"

@@ -274,3 +274,37 @@ async def test_a_failed_sign_in_deletion_is_retried_until_it_succeeds(
     assert (await run_once(db, firebase_settings, engine, SyncState(), later + timedelta(days=1)))[
         "sign_in_accounts_deleted"
     ] == 0
+
+
+# --- issue 16, M4: a socket re-checks its Firebase session -------------------------------------
+def test_a_socket_closes_when_its_firebase_session_is_revoked(
+    auth_emulator, firebase_settings, sync_db
+):
+    """check_revoked runs again every subscription_auth_recheck_s on an open socket: after
+    revoke_refresh_tokens the socket closes with 4403 TOKEN_REVOKED (before: it lived on)."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import receive_json_within
+
+    uid, email, password = _new_user(auth_emulator, "ws-revoked")
+    token = _identity(auth_emulator, "signInWithPassword", email, password)["idToken"]
+    app = create_app(firebase_settings.model_copy(update={"subscription_auth_recheck_s": 0.3}))
+    beat = "subscription { heartbeat(intervalSeconds: 5) { viewerId } }"
+    with (
+        TestClient(app) as http,
+        http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert receive_json_within(ws, 10)["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": beat}})
+        assert receive_json_within(ws, 10)["payload"]["data"]["heartbeat"]["viewerId"] == uid
+        time.sleep(1.1)  # revocation is recorded in whole seconds after the token's iat
+        ws.send_json({"type": "ping"})  # rechecks passed meanwhile: still open
+        assert receive_json_within(ws, 10)["type"] == "pong"
+        auth.revoke_refresh_tokens(uid, app=firebase_app(firebase_settings))
+        revoked_at = time.monotonic()
+        message = ws.portal.call(ws._send_rx.receive)
+        while message["type"] == "websocket.send":  # a heartbeat may be on its way
+            message = ws.portal.call(ws._send_rx.receive)
+    assert (message["code"], message["reason"]) == (4403, "TOKEN_REVOKED")
+    assert time.monotonic() - revoked_at < 3

@@ -137,3 +137,105 @@ async def test_readyz_follows_the_database(tmp_path):
                 assert status == 200 and body["ready"] is True
     finally:
         server.stop()
+
+
+# --- production mode (issue 16, L5) ------------------------------------------------------------
+def _production_settings(settings: Settings, tmp_path: Path, **update) -> Settings:
+    """The suite's settings in production mode, the mode's defaults applied as a deployment
+    gets them (signing in with the suite's local tokens through the verifier passed in)."""
+    values = {**settings.model_dump(), "mode": "production", "graphiql": None,
+              "introspection": None, "auth_provider": None, "push_transport": None,
+              "persisted_queries_only": None,
+              "firebase_credentials": _service_account(tmp_path), **update}  # fmt: skip
+    return Settings(**values)
+
+
+def _production_app(settings: Settings, tmp_path: Path, **update):
+    from api.auth.local_tokens import LocalTokenVerifier
+
+    return create_app(
+        _production_settings(settings, tmp_path, **update),
+        verifier=LocalTokenVerifier(TEST_SECRET),
+    )
+
+
+def test_production_runs_only_persisted_operations_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    s = Settings(
+        mode="production",
+        mongodb_uri="mongodb://db.example:27017/?replicaSet=rs0",
+        firebase_credentials=_service_account(tmp_path),
+    )
+    assert s.persisted_queries_only is True
+    assert Settings().persisted_queries_only is False  # local mode: any document
+
+
+SUGGESTING = {
+    # graphql-core suggests names for each of these; only fields were covered before
+    "argument": "{ myMeetingRequests(statu: [PENDING]) { id } }",
+    "enum value": "{ myMeetingRequests(status: [PENDIN]) { id } }",
+    "type": "query($s: [MeetingRequestStatu!]) { myMeetingRequests(status: $s) { id } }",
+    "input field": 'mutation { updateMyProfile(input: {firstNam: "A", lastName: "B", '
+    'postalCode: "8000"}) { firstName } }',
+    "field": "{ viewer { i } }",
+}
+
+
+async def _answers(app, documents: dict[str, str], variables: dict | None = None) -> dict:
+    from seed.demo import DEMO_CITIZEN_ID
+    from tests.conftest import token_for
+
+    auth = {"Authorization": f"Bearer {token_for(DEMO_CITIZEN_ID)}"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            out = {}
+            for name, document in documents.items():
+                body = {"query": document, "variables": variables or {}}
+                out[name] = (await client.post("/graphql", json=body, headers=auth)).text
+            return out
+
+
+async def test_no_suggestions_in_production(settings, sync_db, tmp_path, monkeypatch):
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    local = await _answers(create_app(settings), SUGGESTING)
+    assert all("Did you mean" in text for text in local.values()), local  # they do suggest
+    production = await _answers(
+        _production_app(settings, tmp_path, persisted_queries_only=False), SUGGESTING
+    )
+    for name, text in production.items():
+        assert "Did you mean" not in text, (name, text)
+        assert "GRAPHQL_VALIDATION_FAILED" in text, (name, text)
+
+
+async def test_no_suggestions_for_a_registered_operations_variables(settings, sync_db, tmp_path,
+                                                                    monkeypatch):  # fmt: skip
+    """Persisted-only (the production default): a registered operation with a wrong enum
+    value in its variables is refused without naming the right one."""
+    from api.persisted import CONTRACT_DIR
+
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    document = (CONTRACT_DIR / "operations" / "MyMeetingRequests.graphql").read_text()
+    variables = {"status": ["PENDIN"]}
+    local = await _answers(create_app(settings), {"op": document}, variables)
+    assert "Did you mean" in local["op"]
+    app = _production_app(settings, tmp_path)
+    assert app.state.settings.persisted_queries_only is True
+    production = await _answers(app, {"op": document, "free": "{ viewer { id } }"}, variables)
+    assert "Did you mean" not in production["op"] and "BAD_USER_INPUT" in production["op"]
+    assert "PERSISTED_QUERY_REQUIRED" in production["free"]
+
+
+async def test_production_refuses_a_standalone_database(settings, tmp_path, monkeypatch):
+    """w: "majority" needs copies: a production API does not start on a standalone server."""
+    from store.client import StandaloneDatabaseError
+
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
+    standalone = EmbeddedDatabase(tmp_path / "db", port=free_port(), cache_size="64M",
+                                  standalone=True)  # fmt: skip
+    with standalone:
+        uri = f"{standalone.uri}?directConnection=true"
+        app = _production_app(settings, tmp_path, mongodb_uri=uri)
+        with pytest.raises(StandaloneDatabaseError, match="replica set"):
+            async with app.router.lifespan_context(app):
+                pass

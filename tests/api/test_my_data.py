@@ -199,8 +199,12 @@ async def test_named_visibility_shows_the_name_but_not_contact_details(client, w
     node = seen["data"]["meetingRequestCandidate"]
     assert node["name"] == f"{citizen['firstName']} {citizen['lastName']}"
     assert node["email"] is None and node["phone"] is None
-    # After acceptance, contact details follow.
+    # After acceptance, contact details follow (while the meeting is on).
     world_db.meeting_requests.update_one({"_id": request["_id"]}, {"$set": {"status": "ACCEPTED"}})
+    starts = datetime.now(UTC) + timedelta(days=1)
+    world_db.meetings.insert_one({"_id": "møde-1", "requestId": request["_id"],
+                                  "status": "SCHEDULED", "startsAt": starts,
+                                  "endsAt": starts + timedelta(minutes=25)})  # fmt: skip
     seen = await gql(client, CANDIDATE_Q, token=EMPLOYER, variables={"id": request["_id"]})
     assert seen["data"]["meetingRequestCandidate"]["email"] == citizen["email"]
 
@@ -306,7 +310,7 @@ async def populate(client, world_db, token, citizen_id) -> None:
         ("{ jobAgent { cadence } }", {}),  # makes the basic job agent
         (
             "mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID, "
-            'appVersion: "1.0"}) { platform } }',
+            'appVersion: "1.0", installationId: "cMyDataPhone0000000001"}) { platform } }',
             {"t": f"token-{citizen_id}"},
         ),
         (

@@ -24,8 +24,11 @@ from tests.conftest import error_codes, gql, token_for
 
 CITIZEN = token_for(DEMO_CITIZEN_ID)
 EMPLOYER = token_for(DEMO_EMPLOYER_ID, Role.EMPLOYER, DEMO_COMPANY_CVR)
-REGISTER = """mutation($token: String!, $platform: DevicePlatform!) { registerDevice(input:
-  {token: $token, platform: $platform, appVersion: "2.1.0", locale: "da"}) { platform tokenSuffix } }"""
+REGISTER = """mutation($token: String!, $platform: DevicePlatform!, $fid: String!) {
+  registerDevice(input: {token: $token, platform: $platform, appVersion: "2.1.0", locale: "da",
+  installationId: $fid}) { platform tokenSuffix } }"""
+PHONE = "cPhoneInstallation0001"  # Firebase installation IDs: 22 URL-safe base64 characters
+TABLET = "dTabletInstallation002"
 INBOX = """query($unread: Boolean!) { notifications(first: 10, unreadOnly: $unread) {
   unreadCount edges { node { id title body route category readAt } } } }"""
 AGENT = "{ jobAgent { cadence radiusKm hours keywords active automatic occupations { id } } }"
@@ -46,27 +49,26 @@ def _uri(db) -> str:
 
 # --- devices --------------------------------------------------------------------------------------
 async def test_devices_register_move_and_unregister(client, world_db):
-    r = await gql(
-        client, REGISTER, token=CITIZEN, variables={"token": "tok-123456", "platform": "IOS"}
-    )
+    ios = {"token": "tok-123456", "platform": "IOS", "fid": PHONE}
+    r = await gql(client, REGISTER, token=CITIZEN, variables=ios)
     assert r["data"]["registerDevice"] == {"platform": "IOS", "tokenSuffix": "123456"}
-    await gql(
-        client, REGISTER, token=CITIZEN, variables={"token": "tok-abcdef", "platform": "ANDROID"}
-    )
+    android = {"token": "tok-abcdef", "platform": "ANDROID", "fid": TABLET}
+    await gql(client, REGISTER, token=CITIZEN, variables=android)
     mine = await gql(client, "{ myDevices { platform } }", token=CITIZEN)
     assert sorted(d["platform"] for d in mine["data"]["myDevices"]) == ["ANDROID", "IOS"]
-    # Another person signs in on the same phone: the token follows them.
+    # Another person signs in on the same phone (same installation): the token follows them.
     other = token_for(DEMO_CANDIDATE_IDS[0])
-    await gql(client, REGISTER, token=other, variables={"token": "tok-123456", "platform": "IOS"})
+    await gql(client, REGISTER, token=other, variables=ios)
     assert world_db.devices.find_one({"_id": "tok-123456"})["userId"] == DEMO_CANDIDATE_IDS[0]
+    # From another installation it does not (tests/api/test_device_binding.py has the rest).
+    taken = await gql(client, REGISTER, token=CITIZEN, variables={**ios, "fid": TABLET})
+    assert error_codes(taken) == ["CONFLICT"]
     gone = 'mutation { unregisterDevice(token: "tok-abcdef") }'
     assert (await gql(client, gone, token=CITIZEN))["data"]["unregisterDevice"] is True
     assert error_codes(await gql(client, gone, token=CITIZEN)) == ["NOT_FOUND"]
-    bad = await gql(client, REGISTER, token=CITIZEN, variables={"token": " ", "platform": "IOS"})
+    bad = await gql(client, REGISTER, token=CITIZEN, variables={**ios, "token": " "})
     assert error_codes(bad) == ["BAD_USER_INPUT"]
-    assert error_codes(
-        await gql(client, REGISTER, variables={"token": "t", "platform": "IOS"})
-    ) == ["UNAUTHENTICATED"]
+    assert error_codes(await gql(client, REGISTER, variables=ios)) == ["UNAUTHENTICATED"]
 
 
 # --- inbox ------------------------------------------------------------------------------------------

@@ -296,6 +296,7 @@ async def test_citizen_journey_from_sign_up_to_erasure(api: Api, e2e_server: Run
         "platform": "ANDROID",
         "appVersion": "1.4.0",
         "locale": "da",
+        "installationId": "cE2eJourneyPhone000001",
     }
     device = (await api.run("RegisterDevice", token, {"input": device_input})).ok()
     assert device["registerDevice"]["tokenSuffix"] == fcm_token[-6:]

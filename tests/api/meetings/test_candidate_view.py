@@ -67,16 +67,30 @@ def test_a_named_citizen_shows_the_name_but_not_the_contact_details():
 
 
 def test_acceptance_reveals_name_and_contact_details():
-    view = candidate_view(_request("ACCEPTED"), CITIZEN, CV, OFFER, NOW)
+    view = candidate_view(_request("ACCEPTED"), CITIZEN, CV, OFFER, NOW, contact_shown=True)
     assert view.name == "jonas Holm"
     assert (view.email, view.phone) == ("jonas@example.dk", "+45 11 22 33 44")
+
+
+def test_after_a_cancelled_or_long_past_meeting_the_candidate_is_pseudonymous_again():
+    # shows_contact is False then (rules.contact_details_shown), even for a NAMED citizen.
+    named = CITIZEN | {"consents": {"employerVisibility": "NAMED"}}
+    for person in (CITIZEN, named):
+        view = candidate_view(_request("ACCEPTED"), person, CV, OFFER, NOW, contact_shown=False)
+        assert (view.initial, view.name, view.email, view.phone) == ("J.", None, None, None)
+
+
+def test_the_initial_is_always_a_letter():
+    odd = CITIZEN | {"firstName": "\u202e1jonas"}  # stored before names were checked
+    view = candidate_view(_request("PENDING"), odd, CV, OFFER, NOW)
+    assert view.initial == "J."
 
 
 def test_experience_adds_months_per_title_longest_first_and_names_no_employer():
     # 12 + 15 months (Jan 2024 to Mar 2025, still there) as warehouse worker, 3 as driver, and
     # a job without dates counts nothing.
     assert experience(CV, NOW) == [("Lagermedarbejder", 27), ("Chauffør", 3), ("Praktikant", 0)]
-    view = candidate_view(_request("ACCEPTED"), CITIZEN, CV, OFFER, NOW)
+    view = candidate_view(_request("ACCEPTED"), CITIZEN, CV, OFFER, NOW, contact_shown=True)
     assert "Lager A/S" not in repr(view) and "Pak ApS" not in repr(view)
 
 
@@ -92,7 +106,7 @@ def test_an_empty_cv_gives_empty_lists():
 
 
 def test_the_graphql_candidate_reads_the_view():
-    view = candidate_view(_request("ACCEPTED"), CITIZEN, CV, OFFER, NOW)
+    view = candidate_view(_request("ACCEPTED"), CITIZEN, CV, OFFER, NOW, contact_shown=True)
     candidate = Candidate.from_view(view)
     assert candidate.request_id == "anmodning-1"
     assert [(e.title, e.months) for e in candidate.experience] == view.experience
