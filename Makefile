@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # torch comes first and pinned: a CPU build of 2.13.0 is what the project uses; letting
 # sentence-transformers pick torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
+# Test processes for `make test` (pytest-xdist; each file runs whole in one of them).
+TEST_WORKERS ?= 2
 
 .PHONY: run test install install-dev lint contract pytest clean
 
@@ -40,7 +42,7 @@ contract: install-dev
 	$(BIN)/jobunivers export-schema --check
 
 pytest: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: lint contract pytest
 
