@@ -469,6 +469,17 @@ _LIVE_SUBSCRIPTION = "subscription BenchLive { meetingUpdates { kind id status }
 
 def _live_serve(uri: str, db_name: str, scratch: Path, port: int, change_streams: bool,
                 poll_s: float) -> tuple[subprocess.Popen[bytes], Path]:  # fmt: skip
+    return _serve(uri, db_name, scratch, port, _LIVE_SECRET, {
+        "JOBUNIVERS_LIVE_UPDATES_CHANGE_STREAMS": "true" if change_streams else "false",
+        "JOBUNIVERS_LIVE_UPDATES_POLL_S": str(poll_s),
+        "JOBUNIVERS_LOG_LEVEL": "INFO",
+    })  # fmt: skip
+
+
+def _serve(uri: str, db_name: str, scratch: Path, port: int, secret: str,
+           extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:  # fmt: skip
+    """`jobunivers serve` on ``port`` over the scratch database ``db_name`` (no background
+    chores), once /readyz answers 200; its log is ``scratch/<db_name>.log``."""
     import contextlib
     import os
     import subprocess
@@ -484,12 +495,10 @@ def _live_serve(uri: str, db_name: str, scratch: Path, port: int, change_streams
         "JOBUNIVERS_MONGODB_URI": uri,
         "JOBUNIVERS_DATABASE_NAME": db_name,
         "JOBUNIVERS_DATA_DIR": str(scratch / db_name),
-        "JOBUNIVERS_LOCAL_TOKEN_SECRET": _LIVE_SECRET,
+        "JOBUNIVERS_LOCAL_TOKEN_SECRET": secret,
         "JOBUNIVERS_HOUSEKEEPING_INTERVAL_S": "0",
         "JOBUNIVERS_JOB_AGENT_INTERVAL_S": "0",
-        "JOBUNIVERS_LIVE_UPDATES_CHANGE_STREAMS": "true" if change_streams else "false",
-        "JOBUNIVERS_LIVE_UPDATES_POLL_S": str(poll_s),
-        "JOBUNIVERS_LOG_LEVEL": "INFO",
+        **extra_env,
     }
     with log.open("wb") as sink:
         proc = subprocess.Popen(
@@ -504,7 +513,7 @@ def _live_serve(uri: str, db_name: str, scratch: Path, port: int, change_streams
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return proc, log
-        time.sleep(0.3)
+        time.sleep(0.2)
 
 
 def _live_stop(proc: subprocess.Popen[bytes]) -> None:
@@ -765,41 +774,8 @@ def _h1_document(n: int) -> str:
 
 def _abuse_serve(uri: str, db_name: str, scratch: Path, port: int,
                  extra_env: dict[str, str]) -> subprocess.Popen[bytes]:  # fmt: skip
-    import contextlib
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    env = {
-        **os.environ,
-        "JOBUNIVERS_MODE": "local",
-        "JOBUNIVERS_MONGODB_URI": uri,
-        "JOBUNIVERS_DATABASE_NAME": db_name,
-        "JOBUNIVERS_DATA_DIR": str(scratch / db_name),
-        "JOBUNIVERS_LOCAL_TOKEN_SECRET": _ABUSE_SECRET,
-        "JOBUNIVERS_HOUSEKEEPING_INTERVAL_S": "0",
-        "JOBUNIVERS_JOB_AGENT_INTERVAL_S": "0",
-        "JOBUNIVERS_LOG_LEVEL": "WARNING",
-        **extra_env,
-    }
-    log = scratch / f"{db_name}.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jobunivers.cli", "serve", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            _live_stop(proc)
-            raise RuntimeError(f"jobunivers serve did not become ready; see {log}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        time.sleep(0.2)
+    env = {"JOBUNIVERS_LOG_LEVEL": "WARNING", **extra_env}
+    return _serve(uri, db_name, scratch, port, _ABUSE_SECRET, env)[0]
 
 
 async def _abuse_measure(port: int, users: int, abusers: int, seconds: float,

@@ -148,8 +148,10 @@ async def test_a_broken_stream_reopens_and_the_write_in_between_still_wakes(
             assert live.feed_state(store.db) is live.FeedState.LIVE
             started = time.perf_counter()
             await store.db[REQUESTS].insert_one(a_request_doc("c1"))
+            # The poll would take 30 s: within 2 s it was the reopened stream. (Not 1 s: the
+            # suite runs in two processes, and the insert itself can wait on a loaded machine.)
             assert await woken_within(wait, 2)
-            assert time.perf_counter() - started < 1.0
+            assert time.perf_counter() - started < 2.0
     finally:
         await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
         await store.close()
@@ -226,7 +228,7 @@ def test_meeting_updates_arrive_at_once_with_a_30_s_poll(settings, shared_engine
                 receive_json_within(ws, 1.0)
         finally:
             ctx.__exit__(None, None, None)
-    assert max(latencies) < 1.0, latencies
+    assert max(latencies) < 2.0, latencies  # the poll: 30 s (2 s of slack for a loaded machine)
 
 
 def test_without_change_streams_the_socket_still_gets_every_update(
