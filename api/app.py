@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pymongo
 from fastapi import FastAPI
@@ -31,8 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from core.errors import Outage, UnavailableReason
-from core.logging import new_request_id, request_id_var
-from core.settings import Settings
+from core.logging import configure_logging, new_request_id, request_id_var
+from core.settings import Settings, get_settings
+from matching.cache import EmbeddingCache
 from matching.engine import MatchingEngine, build_engine
 from notifications import jobagent
 from store.client import Store, require_replica_set
@@ -43,7 +46,7 @@ from .companies.service import EmployerAccounts
 from .context import Context, authenticate, bearer_token, locale_from_header
 from .directory import DIRECTORY
 from .errors import outage_reason, unavailable_response
-from .housekeeping import run_forever
+from .housekeeping import freeze_start_up_heap, run_forever
 from .indexes import prepare_collections
 from .jobs import repository as jobs_repository
 from .limits import BodyLimit, refusal_response, strawberry_refusal
@@ -155,21 +158,56 @@ class RequestGuard:
             self.in_flight -= 1
 
 
+@asynccontextmanager
+async def _index_build_lock(index_dir: Path) -> AsyncIterator[None]:
+    """One process at a time builds (or reads) the index files under ``index_dir``: the API
+    processes of one machine (``serve --workers N``) share the data directory, so the first
+    embeds and saves the index and the others, once it is done, read it from disk instead of
+    embedding the same postings side by side and writing the same files at once. Polled (no
+    thread blocked in flock), so a shutdown while waiting is not held up."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = index_dir.with_name(index_dir.name + ".lock")
+    with lock_path.open("w") as f:  # creating an empty file: no wait worth a thread
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+async def _reread_embedding_cache(engine: MatchingEngine) -> None:
+    """The disk cache of embeddings as it is now: another process of this machine may have
+    appended to it since this one read it (an instance reads the files once, when built)."""
+    cache = engine.embedder.cache
+    if cache is not None:
+        engine.embedder.cache = await asyncio.to_thread(
+            EmbeddingCache, cache.keys_path.parent, engine.embedder.model_id, cache.dimension
+        )
+
+
 async def _load_engine(engine: MatchingEngine, store: Store) -> None:
     """Load the search index, retrying while the database is unreachable."""
     delay = 1.0
     while True:
         try:
-            with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
-                occupations = await taxonomy_repository.occupations_for_matching(store.db)
-                postings = await jobs_repository.open_postings_for_matching(
-                    store.db, datetime.now(UTC)
-                )
-            await engine.load(occupations=occupations, postings=postings)
+            async with _index_build_lock(engine.config.index_dir):
+                await _reread_embedding_cache(engine)
+                with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
+                    occupations = await taxonomy_repository.occupations_for_matching(store.db)
+                    postings = await jobs_repository.open_postings_for_matching(
+                        store.db, datetime.now(UTC)
+                    )
+                await engine.load(occupations=occupations, postings=postings)
             # The deck only looks offer vectors up: embed the open offers once, here.
             with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
                 offers = await offers_repository.open_offers(store.db, datetime.now(UTC))
             await engine.warm_offer_vectors(offers)
+            freeze_start_up_heap()
             return
         except asyncio.CancelledError:
             raise
@@ -332,3 +370,35 @@ def create_app(
     app.add_middleware(BodyLimit, settings=settings, path="/graphql")
     app.add_middleware(RequestIdMiddleware)  # outermost: the refusals carry the id too
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app from the environment's settings: the factory each API process calls for itself
+    under ``jobunivers serve --workers N`` (uvicorn starts the processes with ``spawn``, so
+    every one builds its own app, matching engine and database client)."""
+    _stop_with_parent()
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
+
+
+def _stop_with_parent() -> None:
+    """An API process spawned by ``serve --workers N`` gets SIGTERM when that parent dies
+    (Linux): killed with SIGKILL, the parent cannot stop its processes, which would go on
+    holding the port. A no-op elsewhere and outside a spawned process."""
+    import ctypes
+    import multiprocessing
+    import os
+    import signal
+    import sys
+
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent.pid:  # it died before the line above
+        raise SystemExit(1)

@@ -11,10 +11,11 @@ run it at the same time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pymongo
 
@@ -32,9 +33,16 @@ log = logging.getLogger(__name__)
 PASS_TIMEOUT_S = 120.0  # a pass's database budget (all of its calls together)
 
 
+# How far back each read of changed postings reaches: a posting's updatedAt is its writer's
+# clock before its write commits, so one committing late (or from an instance whose clock is a
+# little behind) still reaches this instance's index. What was applied is not applied again.
+SYNC_LOOKBACK = timedelta(minutes=2)
+
+
 @dataclass
 class SyncState:
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    applied: dict[str, datetime] = field(default_factory=dict)  # id -> updatedAt, in the window
 
 
 async def run_once(
@@ -56,10 +64,24 @@ async def run_once(
         engine.remove_posting(posting_id)
     synced = 0
     if engine.ready:
-        for doc in await jobs.postings_changed_since(db, state.since):
-            await engine.upsert_posting(doc, now)
-            state.since = max(state.since, doc["updatedAt"])
-            synced += 1
+        started = datetime.now(UTC)  # the real clock: ``now`` may be made up
+        reach_from = state.since - SYNC_LOOKBACK
+        while True:  # in pages, so a burst larger than one page is not read again and again
+            page = await jobs.postings_changed_since(db, reach_from)
+            fresh = 0
+            for doc in page:
+                if state.applied.get(doc["_id"]) == doc["updatedAt"]:
+                    continue
+                await engine.upsert_posting(doc, now)
+                state.applied[doc["_id"]] = doc["updatedAt"]
+                state.since = max(state.since, min(doc["updatedAt"], started))
+                fresh += 1
+            synced += fresh
+            if len(page) < jobs.CHANGED_PAGE or not fresh:
+                break
+            reach_from = page[-1]["updatedAt"]
+        window = state.since - SYNC_LOOKBACK
+        state.applied = {k: at for k, at in state.applied.items() if at > window}
     return {
         "erased_accounts_read": erased_read,
         "sign_in_accounts_deleted": sign_ins_deleted,
@@ -68,6 +90,17 @@ async def run_once(
         "requests_expired": await meetings.expire_requests(db, settings, now),
         "reminders_sent": await meetings.send_reminders(db, now),
     }
+
+
+def freeze_start_up_heap() -> None:
+    """Once start-up has built what lives as long as the process (the embedding model and
+    torch, the search index, the imported modules: millions of objects), move it out of the
+    garbage collector's sight. Otherwise every full collection walks all of it while holding
+    the event loop: 0.2-1 s stalls of every request under load (issue 18, measured with a
+    /healthz probe and gc callbacks while swiping at 100/s). What is created later is collected
+    as before; the frozen objects are never freed, which they never were anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 async def load_erased_accounts(db, erased: Sequence[ErasedAccounts]) -> None:

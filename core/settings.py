@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     # --- HTTP ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    # API processes (`serve --workers`); None: `serve` runs one, `run` one per core, at most 2.
+    api_workers: int | None = Field(default=None, ge=1)
     # A request's server-side deadline: past it the request answers UNAVAILABLE (TIMEOUT in
     # extensions.reason) instead of hanging.
     request_timeout_s: float = 5.0

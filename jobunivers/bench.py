@@ -379,58 +379,173 @@ def _bench_agent_matching(n_agents: int, n_postings: int) -> dict:
     }
 
 
-def _bench_outbox(n: int) -> dict:
-    import time
-    from datetime import UTC, datetime, timedelta
+@bench.command("outbox")
+def bench_outbox(
+    messages: int = typer.Option(2000, "--messages", help="Messages (one device each)"),
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        help="Also drain with the notifications package of this git revision (e.g. HEAD), in "
+        "the same run: before and after side by side",
+    ),
+    rounds: int = typer.Option(1, "--rounds", help="Alternate raw and drains this many times"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Outbox throughput against the raw send path, in one run: (a) firebase-admin's
+    ``send_each_async`` (the FCM transport, in calls of the worker's slice size) sending N
+    built messages to the fake FCM server (HTTP/2, its own process) with no database, and (b)
+    N messages queued in the outbox of a scratch embedded database and drained by the worker
+    through the same transport and fake; prints both rates (medians over the rounds) and their
+    ratio. Each part runs in a fresh process; raw and drains alternate, so a machine whose load
+    changes during the run distorts them alike."""
+    _emit({"outbox": _bench_outbox(messages, baseline=baseline, rounds=rounds)}, as_json)
+
+
+def _bench_outbox(
+    n: int, *, baseline: str | None = None, rounds: int = 1, slice_size: int = 50
+) -> dict:
+    """See ``bench outbox``. ``baseline``: a git revision whose ``notifications`` package also
+    drains a copy of the same queue (exported to a temp dir put first on the child's path)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from notifications.fake_fcm import FakeFcmProcess
+
+    repo = Path(__file__).resolve().parents[1]
+
+    def child(mode: str, uri: str, db_name: str, fake_url: str, path: str | None = None) -> dict:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (path, str(repo)) if p)}
+        code = "from jobunivers.bench import _outbox_child; _outbox_child()"
+        out = subprocess.run(
+            [sys.executable, "-c", code, mode, uri, db_name, fake_url, str(n), str(slice_size)],
+            cwd=path or repo, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    with scratch_database() as uri, tempfile.TemporaryDirectory() as tmp:
+        fake = FakeFcmProcess().start()
+        try:
+            drains = {"current": None}
+            if baseline:
+                archive = subprocess.run(["git", "archive", baseline, "notifications"],
+                                         cwd=repo, capture_output=True, check=True).stdout  # fmt: skip
+                subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+                drains[f"baseline {baseline}"] = tmp
+            runs: dict[str, list[dict]] = {"raw": [], **{name: [] for name in drains}}
+            for r in range(rounds):
+                for i in range(len(drains)):
+                    asyncio.run(_outbox_seed(uri, f"bench_outbox_{r}_{i}", n))
+                runs["raw"].append(child("raw", uri, "-", fake.url))
+                for i, (name, path) in enumerate(drains.items()):
+                    runs[name].append(child("drain", uri, f"bench_outbox_{r}_{i}", fake.url, path))
+            runs["raw"].append(child("raw", uri, "-", fake.url))
+            raw_rate = round(statistics.median(x["messages_per_s"] for x in runs["raw"]))
+            result: dict = {"messages": n, "slice_size": slice_size, "rounds": rounds,
+                            "raw_send_path": {"messages_per_s": raw_rate,
+                                              "runs": [x["messages_per_s"] for x in runs["raw"]]}}  # fmt: skip
+            for name in drains:
+                rate = round(statistics.median(x["messages_per_s"] for x in runs[name]))
+                result[f"end_to_end ({name})"] = {
+                    "messages_per_s": rate,
+                    "ratio_to_raw": round(rate / raw_rate, 2),
+                    "runs": runs[name],
+                }
+            result["received_by_fake_fcm"] = fake.received()
+            return result
+        finally:
+            fake.stop()
+
+
+NOON = "2026-11-24T11:00:00+00:00"  # a Tuesday, outside quiet hours: the bench's clock
+
+
+async def _outbox_seed(uri: str, db_name: str, n: int) -> None:
+    """``n`` citizens with one device and one (non-critical) MEETINGS push each. The first is
+    made by the real functions, the rest are copies written in bulk (one by one is slow)."""
+    import uuid
+    from datetime import datetime
 
     from api.citizens import repository as citizens
-    from api.directory import AccountsDirectory
     from api.indexes import all_index_specs
-    from notifications import devices
-    from notifications.fake_fcm import FakeFcmProcess, firebase_test_app
+    from notifications import devices, inbox, outbox
     from notifications.inbox import Text, notify
-    from notifications.transports import FcmTransport
-    from notifications.worker import drain_once
     from store.client import Store
     from store.indexes import ensure_indexes
 
-    async def run(uri: str, fake: FakeFcmProcess) -> dict:
-        store = Store(uri, "bench_outbox")
-        db = store.db
-        await ensure_indexes(db, all_index_specs())
-        noon = datetime(2026, 11, 24, 11, tzinfo=UTC)  # outside quiet hours
-        users = [f"u{i}" for i in range(n)]
-        await citizens.insert_citizens(db, [{"_id": u, "consents": {}} for u in users])
-        for u in users:
-            await devices.register(db, user_id=u, role="citizen", token=f"ok-{u}",
-                                   platform="ANDROID", app_version="1", locale="da", now=noon)  # fmt: skip
-        for u in users:
-            await notify(db, recipient_id=u, recipient_role="citizen", category="MEETINGS",
-                         key=f"bench:{u}", text=Text("Titel", "Tekst", "Title", "Text"),
-                         route="/meetings/x", payload_type="meeting-update", now=noon)  # fmt: skip
-        transport = FcmTransport(firebase_test_app(fake.url, http2_prior_knowledge=True))
+    store = Store(uri, db_name)
+    db, noon = store.db, datetime.fromisoformat(NOON)
+    await ensure_indexes(db, all_index_specs())
+    users = [f"u{i}" for i in range(n)]
+    await citizens.insert_citizens(db, [{"_id": u, "consents": {}} for u in users])
+    await devices.register(db, user_id=users[0], role="citizen", token=f"ok-{users[0]}",
+                           platform="ANDROID", app_version="1", locale="da", now=noon)  # fmt: skip
+    await notify(db, recipient_id=users[0], recipient_role="citizen", category="MEETINGS",
+                 key=f"bench:{users[0]}", text=Text("Titel", "Tekst", "Title", "Text"),
+                 route="/meetings/x", payload_type="meeting-update", now=noon)  # fmt: skip
+    device = await devices.any_one(db)
+    entry = await inbox.any_one(db)
+    push = await outbox.any_one(db)
+    assert device is not None and entry is not None and push is not None
+    ids = {u: uuid.uuid4().hex for u in users[1:]}
+    await devices.insert_bulk(db, [{**device, "_id": f"ok-{u}", "userId": u} for u in ids])
+    await inbox.insert_bulk(db, [{**entry, "_id": i, "recipientId": u, "key": f"bench:{u}"}
+                                 for u, i in ids.items()])  # fmt: skip
+    await outbox.insert_bulk(
+        db,
+        [{**push, "_id": i, "inboxId": i, "recipientId": u, "key": f"bench:{u}",
+          "idempotencyKey": f"{u}:bench:{u}"} for u, i in ids.items()],
+    )  # fmt: skip
+    await store.close()
+
+
+def _outbox_child() -> None:
+    """One part of ``bench outbox`` in a fresh process (argv: mode uri db fake_url n slice):
+    ``raw`` sends n built messages through the FCM transport with no database; ``drain``
+    drains the seeded outbox with the worker. Prints one JSON line."""
+    import sys
+    import time
+    from datetime import datetime, timedelta
+
+    from notifications import payloads
+    from notifications.fake_fcm import firebase_test_app
+    from notifications.transports import FcmTransport
+
+    mode, uri, db_name, fake_url, n, slice_size = sys.argv[1:7]
+    n, slice_size = int(n), int(slice_size)
+    noon = datetime.fromisoformat(NOON)
+    transport = FcmTransport(firebase_test_app(fake_url, http2_prior_knowledge=True))
+
+    async def raw() -> dict:
+        entry = {"idempotencyKey": "u:bench", "inboxId": "i", "title": "Titel", "body": "Tekst",
+                 "route": "/meetings/x", "payloadType": "meeting-update", "category": "MEETINGS"}  # fmt: skip
+        built = [payloads.build(entry, f"ok-u{i}", noon) for i in range(n)]
         started = time.perf_counter()
-        report = await drain_once(
-            db, transport, AccountsDirectory(), "bench", timedelta(seconds=60), now=noon
-        )
+        sent = 0
+        for at in range(0, n, slice_size):
+            outcomes = await transport.send(built[at : at + slice_size])
+            sent += sum(o == "sent" for o in outcomes)
+        seconds = time.perf_counter() - started
+        return {"sent": sent, "seconds": round(seconds, 2), "messages_per_s": round(sent / seconds)}
+
+    async def drain() -> dict:
+        from api.directory import AccountsDirectory
+        from notifications.worker import drain_once
+        from store.client import Store
+
+        store = Store(uri, db_name)
+        started = time.perf_counter()
+        report = await drain_once(store.db, transport, AccountsDirectory(), "bench",
+                                  timedelta(seconds=60), slice_size=slice_size, now=noon)  # fmt: skip
         seconds = time.perf_counter() - started
         await store.close()
-        return {
-            "messages": report.messages,
-            "delivered": report.delivered,
-            "seconds": round(seconds, 2),
-            "messages_per_s": round(report.delivered / seconds),
-            "received_by_fake_fcm": fake.received(),
-            "outcomes": report.by_outcome,
-            "seconds_by_phase": report.seconds,
-        }
+        return {"messages": report.messages, "delivered": report.delivered,
+                "seconds": round(seconds, 2),
+                "messages_per_s": round(report.delivered / seconds),
+                "outcomes": report.by_outcome, "seconds_by_phase": report.seconds}  # fmt: skip
 
-    with scratch_database() as uri:
-        fake = FakeFcmProcess().start()
-        try:
-            return asyncio.run(run(uri, fake))
-        finally:
-            fake.stop()
+    print(json.dumps(asyncio.run(raw() if mode == "raw" else drain())))
 
 
 @bench.command("live")
@@ -900,4 +1015,36 @@ def bench_abuse(
                 result[mode] = asyncio.run(_abuse_measure(port, users, abusers, seconds, samples))
             finally:
                 _live_stop(proc)
+    _emit(result, as_json)
+
+
+@bench.command("load")
+def bench_load(
+    ops: list[str] = typer.Option(
+        ["all"],
+        "--op",
+        help="swipe, deck, suggestions, typeahead, "
+        "accept, notifications or all; NAME=RATE for its own rate",
+    ),
+    rate: float = typer.Option(20.0, help="Requests per second of each operation"),
+    seconds: float = typer.Option(10.0, help="How long each operation runs"),
+    together: bool = typer.Option(False, help="All operations at once instead of in turn"),
+    citizens: int = typer.Option(300, help="Demo citizens seeded"),
+    offers: int = typer.Option(60, help="Demo coffee-meeting offers seeded"),
+    postings: int = typer.Option(200, help="Demo job postings seeded"),
+    api_workers: int | None = typer.Option(None, help="API processes (JOBUNIVERS_API_WORKERS)"),
+    env: list[str] = typer.Option([], "--env", help="KEY=VALUE for the stack, repeatable"),
+    warm_up_s: float = typer.Option(5.0, "--warm-up", help="Seconds between ready and load"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Open-loop load (fixed arrival rate) on a scratch stack (`jobunivers run`: API, worker,
+    housekeeping, job agent, demo data), sent from this process: per operation the offered and
+    achieved rate, p50/p90/p99/max and the errors by code."""
+    from .load import parse_operations, run_on_scratch_stack
+
+    result = run_on_scratch_stack(
+        parse_operations(ops, rate, seconds), together=together, citizens=citizens,
+        offers=offers, postings=postings, api_workers=api_workers,
+        env=dict(e.split("=", 1) for e in env), warm_up_s=warm_up_s, log=console.print,
+    )  # fmt: skip
     _emit(result, as_json)

@@ -52,23 +52,36 @@ def run() -> None:
 def serve(
     host: str | None = typer.Option(None, help="Default: JOBUNIVERS_HOST"),
     port: int | None = typer.Option(None, help="Default: JOBUNIVERS_PORT"),
+    workers: int | None = typer.Option(
+        None, min=1, help="API processes on the one port. Default: JOBUNIVERS_API_WORKERS, else 1"
+    ),
 ) -> None:
-    """Serve the API. Connects to MONGODB_URI, or to the embedded database's port."""
+    """Serve the API. Connects to MONGODB_URI, or to the embedded database's port.
+
+    With --workers N above 1, uvicorn binds the port once and runs N processes that share it;
+    each builds its own app from the environment (``api.app:app_from_settings``): its own
+    matching engine, database client, housekeeping and rate-limit buckets. What one process
+    writes reaches the others through the database (see README, "Several API processes")."""
     import uvicorn
 
-    from api.app import create_app
-
     settings = _settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-        ws="websockets-sansio",
-        ws_max_size=settings.max_body_bytes,  # a websocket message: no larger than a body
-        proxy_headers=settings.is_production,
-    )
+    processes = workers or settings.api_workers or 1
+    options = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,
+        "access_log": False,
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.max_body_bytes,  # a websocket message: no larger than a body
+        "proxy_headers": settings.is_production,
+    }
+    if processes == 1:
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    # An import string and a factory: each spawned process builds its own app.
+    uvicorn.run("api.app:app_from_settings", factory=True, workers=processes, **options)
 
 
 @cli.command()

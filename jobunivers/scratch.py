@@ -214,6 +214,7 @@ class Traffic:
     answers: list[Answer] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    send_lags: list[float] = field(default_factory=list)  # seconds each request left late
 
     async def call(
         self, client: httpx.AsyncClient, token: str, query: str, variables: dict, pick
@@ -257,6 +258,7 @@ class Traffic:
             i = 0
             while (due := start + i / rate) < start + seconds:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
+                self.send_lags.append(max(0.0, time.monotonic() - due))
                 tasks.append(asyncio.create_task(make_call(client, i)))
                 i += 1
             await asyncio.gather(*tasks)

@@ -22,11 +22,17 @@ supervisor, which then stops them in that order.
 
 The current pids are in ``<data_dir>/run-pids.json`` (for operators and the fault tests):
 ``{"supervisor": ..., "database": ..., "api": ..., "worker": ...}``, null while one is down.
+
+The API is `serve --workers N` (``default_api_workers``: JOBUNIVERS_API_WORKERS, else one per
+core, at most two): "api" is uvicorn's parent process, which runs the N API processes on the
+one port and replaces one that dies. When the parent itself stops, whatever is left of its
+process group is killed before it is restarted, so no orphan keeps the port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -147,6 +153,7 @@ class SupervisedChild:
                 return
             ran_s = now - self.started_at
             delay = self.backoff.delay(ran_s)
+            _kill_group(self.process.pid)  # `serve --workers N`: no process of it outlives it
             self.process = None
             self.down_since = now
             self.restart_at = now + delay
@@ -177,6 +184,15 @@ class SupervisedChild:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        _kill_group(proc.pid)
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL what is left of a child's process group (each child leads its own session): the
+    API processes `serve --workers N` spawned, should their parent have died without stopping
+    them (they would keep the port, and the restarted API could not bind it)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # none left
+        os.killpg(pgid, signal.SIGKILL)
 
 
 class SupervisedDatabase:
@@ -434,6 +450,20 @@ class Supervisor:
             self.pid_path.unlink(missing_ok=True)
 
 
+def default_api_workers(settings: Settings) -> int:
+    """API processes for `jobunivers run`: JOBUNIVERS_API_WORKERS, else one per core, at most
+    two (one on a one-core machine). Each process holds its own embedding model, indexes and
+    offer vectors (measured: see README, "Several API processes"), and the database and the
+    push worker share the same cores, so more than two buys nothing on a laptop."""
+    if settings.api_workers is not None:
+        return settings.api_workers
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 2))
+
+
 def _print_tokens(settings: Settings, console: Console) -> None:
     if settings.auth_provider != "local":
         return
@@ -502,7 +532,10 @@ def run_all(settings: Settings, console: Console) -> int:
             console.print(f"Demo data seeded in {report.seconds:.1f} s.")
         _print_tokens(settings, console)
         now = time.monotonic()
-        for name, args in (("api", ["serve"]), ("worker", ["worker"])):
+        api_workers = default_api_workers(settings)
+        console.print(f"API: {api_workers} process(es) (JOBUNIVERS_API_WORKERS)")
+        serve = ["serve", "--workers", str(api_workers)]
+        for name, args in (("api", serve), ("worker", ["worker"])):
             child = SupervisedChild(name, args, console, settings.supervisor_backoff_max_s)
             child.start(now)
             supervisor.children.append(child)

@@ -119,18 +119,22 @@ class JobRanker:
         self.occupation_labels = occupation_labels
         self.weights = weights
         self._by_unit: dict[str, list[str]] | None = None
+        self._generation = 0  # counts invalidations
 
     def invalidate(self) -> None:
         """Call after records change (load, new or closed postings)."""
+        self._generation += 1
         self._by_unit = None
 
     def postings_by_unit(self) -> dict[str, list[str]]:
         by_unit = self._by_unit
         if by_unit is None:
+            generation = self._generation
             by_unit = {}
-            for p in self.records.values():
+            for p in list(self.records.values()):  # a snapshot: see ``rank``
                 by_unit.setdefault(p.isco, []).append(p.id)
-            self._by_unit = by_unit
+            if generation == self._generation:  # kept only if no change came in meanwhile
+                self._by_unit = by_unit
         return by_unit
 
     def rank(
@@ -160,6 +164,7 @@ class JobRanker:
         # citizen's own ISCO unit groups (found through the inverted index, so a rare trade's
         # few local postings are never crowded out of the semantic top-k, and fitting jobs
         # beyond the radius can be found).
+        records = self.records
         hits = dict(self.index.search(profile.vector, oversample, profile.lat, profile.lon, radius))
         units = {u for u in known.values() if u}
         extra = [
@@ -168,12 +173,15 @@ class JobRanker:
         if extra:
             for pid, v in self.index.vectors(extra).items():
                 hits[pid] = float(np.dot(v, profile.vector))
+        # Ranking may run in a thread while the event loop adds and removes postings: look
+        # each record up once, and iterate over snapshots (list() copies without yielding).
+        found = [(records.get(pid), sim) for pid, sim in hits.items()]
         candidates = [
-            (self.records[pid], sim)
-            for pid, sim in hits.items()
-            if pid in self.records
-            and _passes(self.records[pid], profile, now, hours)
-            and (not words or _matches_search(self.records[pid], words))
+            (p, sim)
+            for p, sim in found
+            if p is not None
+            and _passes(p, profile, now, hours)
+            and (not words or _matches_search(p, words))
         ]
         if candidates:
             lat = np.fromiter((p.lat for p, _ in candidates), float, len(candidates))
@@ -248,7 +256,7 @@ class JobRanker:
         words = (filters.search or "").lower().split()
         candidates = [
             p
-            for p in self.records.values()
+            for p in list(self.records.values())  # a snapshot: see ``rank``
             if _passes(p, profile, now, hours) and (not words or _matches_search(p, words))
         ]
         results = RankedJobs()

@@ -117,7 +117,10 @@ async def of_user(db: AsyncDatabase, user_id: str) -> list[dict]:
 
 async def of_users(db: AsyncDatabase, user_ids: Sequence[str]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    async for d in db[c.DEVICES].find({"userId": {"$in": list(user_ids)}}):
+    # A batch's devices in one reply (the default first batch is 101 documents, then getMores).
+    cursor = db[c.DEVICES].find({"userId": {"$in": list(user_ids)}},
+                                batch_size=len(user_ids) * MAX_DEVICES + 1)  # fmt: skip
+    async for d in cursor:
         out.setdefault(d["userId"], []).append(d)
     return out
 
@@ -133,3 +136,14 @@ async def remove_stale(db: AsyncDatabase, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     result = await db[c.DEVICES].delete_many({"lastSeenAt": {"$lt": now - STALE_AFTER}})
     return result.deleted_count
+
+
+async def any_one(db: AsyncDatabase) -> dict | None:
+    """Some document (benchmark set-up copies it)."""
+    return await db[c.DEVICES].find_one({})
+
+
+async def insert_bulk(db: AsyncDatabase, docs: list[dict]) -> None:
+    """Write ready-made documents at once (benchmark set-up; the app writes one by one)."""
+    if docs:
+        await db[c.DEVICES].insert_many(docs)

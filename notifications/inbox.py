@@ -157,3 +157,14 @@ async def retract(db: AsyncDatabase, key: str, *, session: Any = None) -> int:
     await db[c.INBOX].delete_many({"_id": {"$in": ids}}, session=session)
     await outbox.drop_unsent(db, ids, session=session)
     return len(ids)
+
+
+async def any_one(db: AsyncDatabase) -> dict | None:
+    """Some document (benchmark set-up copies it)."""
+    return await db[c.INBOX].find_one({})
+
+
+async def insert_bulk(db: AsyncDatabase, docs: list[dict]) -> None:
+    """Write ready-made documents at once (benchmark set-up; the app writes one by one)."""
+    if docs:
+        await db[c.INBOX].insert_many(docs)

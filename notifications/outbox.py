@@ -120,7 +120,9 @@ async def claim_batch(
     )  # fmt: skip
     if not result.modified_count:
         return []
-    return await db[c.OUTBOX].find({"claim": claim}).to_list()
+    # The whole claim in one reply (the default first batch is 101 documents, then getMores).
+    cursor = db[c.OUTBOX].find({"claim": claim}, batch_size=result.modified_count + 1)
+    return await cursor.to_list()
 
 
 async def claim_one(
@@ -217,3 +219,14 @@ async def dead_letters(db: AsyncDatabase, limit: int = 100) -> list[dict]:
 async def counts_by_status(db: AsyncDatabase) -> dict[str, int]:
     pipeline = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
     return {d["_id"]: d["n"] async for d in await db[c.OUTBOX].aggregate(pipeline)}
+
+
+async def any_one(db: AsyncDatabase) -> dict | None:
+    """Some document (benchmark set-up copies it)."""
+    return await db[c.OUTBOX].find_one({})
+
+
+async def insert_bulk(db: AsyncDatabase, docs: list[dict]) -> None:
+    """Write ready-made documents at once (benchmark set-up; the app writes one by one)."""
+    if docs:
+        await db[c.OUTBOX].insert_many(docs)

@@ -7,7 +7,7 @@ quiet hours and the cap, and an employer's categories, live in ``notification_pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -97,19 +97,35 @@ async def pushed_today(db: AsyncDatabase, user_ids: Sequence[str], now: datetime
     return {d["userId"]: d["n"] async for d in db[c.PUSH_COUNTS].find({"_id": {"$in": ids}})}
 
 
-async def count_pushes(db: AsyncDatabase, counts: dict[str, int], now: datetime) -> None:
-    from pymongo import UpdateOne
+async def count_pushes(
+    db: AsyncDatabase, counts: dict[str, int], now: datetime, new: Set[str] = frozenset()
+) -> None:
+    """Add ``counts`` to today's push counts. ``new``: users known to have no count today
+    (``pushed_today`` found none): theirs are inserted, which on the embedded server costs a
+    small part of an upsert; one another worker inserted meanwhile is then added with $inc."""
+    from pymongo import InsertOne, UpdateOne
+    from pymongo.errors import BulkWriteError
 
     day = local_day(now)
-    ops = [
-        UpdateOne(
-            {"_id": f"{u}:{day}"},
-            {"$inc": {"n": n}, "$setOnInsert": {"userId": u, "day": day}},
-            upsert=True,
-        )
-        for u, n in counts.items()
-        if n
-    ]
+
+    def inc(u: str, n: int) -> UpdateOne:
+        return UpdateOne({"_id": f"{u}:{day}"},
+                         {"$inc": {"n": n}, "$setOnInsert": {"userId": u, "day": day}},
+                         upsert=True)  # fmt: skip
+
+    fresh = {u: n for u, n in counts.items() if n and u in new}
+    ops = [inc(u, n) for u, n in counts.items() if n and u not in new]
+    if fresh:
+        inserts = [InsertOne({"_id": f"{u}:{day}", "userId": u, "day": day, "n": n})
+                   for u, n in fresh.items()]  # fmt: skip
+        try:
+            await db[c.PUSH_COUNTS].bulk_write(inserts, ordered=False)
+        except BulkWriteError as e:
+            errors = e.details.get("writeErrors", [])
+            if any(err.get("code") != 11000 for err in errors):
+                raise
+            users = list(fresh)
+            ops += [inc(users[err["index"]], fresh[users[err["index"]]]) for err in errors]
     if ops:
         await db[c.PUSH_COUNTS].bulk_write(ops, ordered=False)
 

@@ -153,3 +153,11 @@ async def push_consents_of(db: AsyncDatabase, ids: Sequence[str]) -> dict[str, d
 async def all_citizens_except(db: AsyncDatabase, skip: set[str]) -> list[dict]:
     # A full scan with a set check: $nin with a long list is slow on the embedded server.
     return [d async for d in db[c.CITIZENS].find({}) if d["_id"] not in skip]
+
+
+async def blocked_companies_by_citizen(db: AsyncDatabase) -> dict[str, set[str]]:
+    """Every citizen's id with the companies (CVRs) they blocked (load benchmark set-up)."""
+    return {
+        d["_id"]: set(d.get("blockedCompanies") or [])
+        async for d in db[c.CITIZENS].find({}, {"blockedCompanies": 1})
+    }

@@ -7,6 +7,7 @@ closed one leaves the index. Expired postings leave it through the housekeeping 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -60,7 +61,8 @@ async def _clean(db, engine: MatchingEngine, data: dict, *, keep_occupation: boo
         if occupation_id not in await existing_occupation_ids(db, [occupation_id]):
             p.add("occupationId", "ukendt stilling.", "unknown occupation.")
     elif title and not keep_occupation:
-        matches = engine.normalize_title(title, 1)
+        # Embeds the title: in a thread, off the event loop.
+        matches = await asyncio.to_thread(engine.normalize_title, title, 1)
         if matches and matches[0].score >= CONFIDENT_SCORE:
             occupation_id, normalized = matches[0].occupation_id, matches[0].score
         else:

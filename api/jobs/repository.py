@@ -84,9 +84,13 @@ async def expire_postings(db, now) -> list[str]:
     return ids
 
 
+CHANGED_PAGE = 5000
+
+
 async def postings_changed_since(db, since) -> list[dict]:
+    """The oldest CHANGED_PAGE postings changed after ``since``, oldest first."""
     cursor = db[c.POSTINGS].find({"updatedAt": {"$gt": since}}).sort("updatedAt", 1)
-    return await cursor.to_list(5000)
+    return await cursor.to_list(CHANGED_PAGE)
 
 
 async def open_postings_for_matching(db, now) -> list[dict]:

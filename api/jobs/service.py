@@ -7,6 +7,7 @@ hours, contract types and own "not interested" answers (hidden, not scored) stil
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -80,7 +81,9 @@ async def recommended_jobs(
         db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale
     )
     limit = min(offset + first + 1, MAX_RESULTS)
-    ranked = engine.recommend(profile, datetime.now(UTC), limit, filters)
+    # Ranking is CPU work (index search, scoring): in a thread, so this process's event loop
+    # keeps serving other requests meanwhile.
+    ranked = await asyncio.to_thread(engine.recommend, profile, datetime.now(UTC), limit, filters)
     page = RankedJobs(ranked[offset : offset + first])
     page.radius_km = ranked.radius_km
     page.fitting_within_radius = ranked.fitting_within_radius

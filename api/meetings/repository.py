@@ -346,3 +346,12 @@ async def changed_since(
     oldest first (live updates page through these)."""
     cursor = db[CHANGING[kind]].find({field: value, "updatedAt": {"$gte": since}})
     return await cursor.sort("updatedAt", 1).limit(limit).to_list()
+
+
+async def answered_pairs(db) -> set[tuple[str, str]]:
+    """Every (offer id, citizen id) already swiped or requested (load benchmark set-up)."""
+    return {
+        (d["offerId"], d["citizenId"])
+        for coll in (c.SWIPES, c.MEETING_REQUESTS)
+        async for d in db[coll].find({}, {"offerId": 1, "citizenId": 1})
+    }

@@ -140,3 +140,9 @@ async def release_seat(db: AsyncDatabase, offer_id: str, slot_id: str, session: 
         {"$inc": {"slots.$.booked": -1}},
         session=session,
     )
+
+
+async def open_offer_companies(db: AsyncDatabase, open_after: datetime) -> list[dict[str, Any]]:
+    """Open offers still open at ``open_after``: their ids and companies (load benchmark)."""
+    query = {"status": OfferStatus.OPEN.value, "expiresAt": {"$gt": open_after}}
+    return await db[c.OFFERS].find(query, {"companyCvr": 1}).to_list()

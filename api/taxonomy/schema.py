@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 from strawberry.types import Info
 
@@ -11,7 +13,7 @@ from . import repository
 from .types import IscoGroup, Occupation, OccupationMatch
 
 
-def _title_matches(info: Info, text: str, first: int) -> list[OccupationMatch]:
+async def _title_matches(info: Info, text: str, first: int) -> list[OccupationMatch]:
     check_first(first)
     if len(text) > 120:
         raise BadUserInput("Teksten er for lang (højst 120 tegn).", "Text too long (120 at most).")
@@ -21,11 +23,13 @@ def _title_matches(info: Info, text: str, first: int) -> list[OccupationMatch]:
             "Stillingsbetegnelser er ved at blive klargjort. Prøv igen om lidt.",
             "Job titles are being prepared. Please try again shortly.",
         )
+    # Embeds the text: in a thread, off the event loop.
+    matches = await asyncio.to_thread(engine.normalize_title, text, first)
     return [
         OccupationMatch(
             occupation_id=m.occupation_id, score=round(m.score, 4), matched_label=m.label
         )
-        for m in engine.normalize_title(text, first)
+        for m in matches
     ]
 
 
@@ -62,14 +66,14 @@ class TaxonomyQuery:
         ),
     )
     async def normalize_title(self, info: Info, text: str, first: int = 5) -> list[OccupationMatch]:
-        return _title_matches(info, text, first)
+        return await _title_matches(info, text, first)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
         description="Typeahead for the CV's job titles. Added in contract 0.2.",
     )
     async def occupations(self, info: Info, search: str, first: int = 10) -> list[Occupation]:
-        matches = _title_matches(info, search, first)
+        matches = await _title_matches(info, search, first)
         docs = await info.context.loaders.occupation_by_id.load_many(
             [m.occupation_id for m in matches]
         )

@@ -44,7 +44,10 @@ class AgentMatcher:
         if self.index is not None and stamp == self.built_at:
             return
         docs = await repository.active_agents(db)
-        self.index = AgentIndex([record_of(d, self.engine.occupation_isco) for d in docs])
+        isco = self.engine.occupation_isco
+        # CPU work (a record per agent, the vector matrix): off the event loop that serves
+        # requests; the index is read-only once built, so a thread may build and use it.
+        self.index = await asyncio.to_thread(lambda: AgentIndex([record_of(d, isco) for d in docs]))
         self.built_at = stamp
 
     async def match(self, db: AsyncDatabase, postings: list[dict]) -> list[AgentMatch]:
@@ -55,4 +58,6 @@ class AgentMatcher:
         texts = [self.engine.posting_text(p) for p in postings]
         vectors = await asyncio.to_thread(self.engine.embedder.encode, texts)
         records = [PostingRecord.from_doc(p) for p in postings]
-        return self.index.match(records, vectors, [t.lower() for t in texts])
+        return await asyncio.to_thread(
+            self.index.match, records, vectors, [t.lower() for t in texts]
+        )

@@ -62,5 +62,10 @@ def test_bench_alerts_prints_measured_figures():
     figures = json.loads(out.stdout)
     matching = figures["matching"][0]
     assert (matching["agents"], matching["postings"]) == (2000, 40) and matching["match_s"] >= 0
-    assert figures["outbox"]["delivered"] == figures["outbox"]["received_by_fake_fcm"] == 30
-    assert figures["outbox"]["outcomes"] == {"sent": 30}
+    outbox = figures["outbox"]
+    (drain,) = outbox["end_to_end (current)"]["runs"]
+    assert drain["delivered"] == 30 and drain["outcomes"] == {"sent": 30}
+    # Raw sends (before and after the drain) and the drain all reach the fake FCM server.
+    raw_sent = 30 * len(outbox["raw_send_path"]["runs"])
+    assert outbox["received_by_fake_fcm"] == raw_sent + 30
+    assert outbox["raw_send_path"]["messages_per_s"] > 0
