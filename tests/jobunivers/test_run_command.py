@@ -28,9 +28,12 @@ def _wait_for(predicate, timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _ready(url: str) -> bool:
+def _ready(url: str, times: int = 8) -> bool:
+    """Ready ``times`` in a row, each on a new connection: `jobunivers run` serves with several
+    API processes on one port (one per core, at most two), each ready once its own search index
+    is loaded, and a connection reaches whichever process accepts it first."""
     try:
-        return httpx.get(url, timeout=1).status_code == 200
+        return all(httpx.get(url, timeout=1).status_code == 200 for _ in range(times))
     except httpx.HTTPError:
         return False
 
