@@ -74,6 +74,9 @@ def serve(
         "ws": "websockets-sansio",
         "ws_max_size": settings.max_body_bytes,  # a websocket message: no larger than a body
         "proxy_headers": settings.is_production,
+        # On SIGTERM: stop accepting, let requests finish, then close what is still open (an
+        # app's websocket would otherwise hold the stop forever).
+        "timeout_graceful_shutdown": 10,
     }
     if processes == 1:
         from api.app import create_app
