@@ -162,16 +162,21 @@ def start(root: Path) -> tuple[EmbeddedDatabase, subprocess.Popen[bytes], Runnin
     return db, proc, server
 
 
+def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> int | None:
+    """SIGTERM, then kill its process group. Returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    return proc.returncode
+
+
 def stop(proc: subprocess.Popen[bytes], db: EmbeddedDatabase) -> int | None:
     """SIGTERM, then kill; then the database. Returns the server's exit code."""
     try:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        return proc.returncode
+        return stop_process(proc)
     finally:
         db.stop()

@@ -73,13 +73,7 @@ def _wait_ready(url: str, procs: list[subprocess.Popen[bytes]], logs: list[Path]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    srv.stop_process(proc, timeout_s=30)
 
 
 @pytest.fixture(scope="module")
