@@ -36,6 +36,9 @@ from store.client import Store
 from store.indexes import ensure_indexes
 
 REPO = Path(__file__).resolve().parents[2]
+# Bounded, and far above the few seconds 1,000 pushes take here: a CI machine running the
+# other test process beside this one can be several times slower.
+DELIVERY_WAIT_S = 180
 
 
 @dataclass
@@ -103,6 +106,22 @@ class PushStack:
     def count(self, query: dict) -> int:
         return self._outbox.count_documents(query)
 
+    def describe(self) -> str:
+        """The outbox by status, attempts and last error, each worker's exit code and the end
+        of its log: what a timed-out wait reports."""
+        states = Counter(
+            (d.get("status"), d.get("attempts"), tuple(d.get("lastError") or ()))
+            for d in self._outbox.find({}, {"status": 1, "attempts": 1, "lastError": 1})
+        )
+        lines = [f"outbox (status, attempts, last error): {dict(states)}",
+                 f"fake FCM received {len(self.fake.received)} pushes"]  # fmt: skip
+        for log_file in sorted(self.logs.glob("*.log")):
+            tail = log_file.read_text(errors="replace").splitlines()[-15:]
+            lines.append(f"--- {log_file.name} (last {len(tail)} lines)")
+            lines.extend(tail)
+        lines.append(f"worker exit codes: {[p.poll() for p in self.workers]}")
+        return "\n".join(lines)
+
 
 def seed_pushes(db_uri: str, database: str, n: int, token_prefix: str = "slow") -> list[str]:
     """``n`` citizens with one device each (token ``<token_prefix>-<i>``, whose prefix picks how
@@ -148,13 +167,22 @@ def seed_pushes(db_uri: str, database: str, n: int, token_prefix: str = "slow") 
     return tokens
 
 
-def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str, every: float = 0.05):
+def wait_for(
+    predicate: Callable[[], bool],
+    timeout_s: float,
+    what: str,
+    every: float = 0.05,
+    state: Callable[[], str] | None = None,
+):
+    """Poll ``predicate`` until true; on a timeout the error says what ``state`` reports (the
+    outbox and the workers' logs), so a failure on a loaded CI machine can be read later."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    detail = f"\n{state()}" if state is not None else ""
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}{detail}")
 
 
 def kill9(proc: subprocess.Popen) -> float:
@@ -213,8 +241,8 @@ def worker_kill(
         lease_left_s = (min(d["dueAt"] for d in held.values()) - killed_at_wall).total_seconds()
         wait_for(taken_over, stack.lease_s + 30, "the takeover", every=0.05)
         takeover_s = time.monotonic() - killed_at
-    wait_for(lambda: stack.count({"status": outbox.DELIVERED}) == len(tokens), 90,
-             "every message delivered", every=0.2)  # fmt: skip
+    wait_for(lambda: stack.count({"status": outbox.DELIVERED}) == len(tokens), DELIVERY_WAIT_S,
+             "every message delivered", every=0.2, state=stack.describe)  # fmt: skip
     stack.stop_workers()
     received = Counter(stack.fake.tokens())
     docs = stack.outbox({}, {"attempts": 1, "status": 1})
@@ -251,7 +279,7 @@ def workers_side_by_side(stack: PushStack, tokens: list[str], workers: int) -> C
     often the fake FCM received each token."""
     for i in range(workers):
         stack.start_worker(f"worker-{i}")
-    wait_for(lambda: stack.count({"status": outbox.DELIVERED}) == len(tokens), 90,
-             "every message delivered", every=0.2)  # fmt: skip
+    wait_for(lambda: stack.count({"status": outbox.DELIVERED}) == len(tokens), DELIVERY_WAIT_S,
+             "every message delivered", every=0.2, state=stack.describe)  # fmt: skip
     stack.stop_workers()
     return Counter(stack.fake.tokens())
