@@ -4,6 +4,7 @@ opens in the app."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from api.directory import DIRECTORY
 from api.offers import repository as offers
 from api.offers.rules import MeetingMode
 from notifications import events, inbox
+from notifications.directory import Recipient
 from notifications.events import at_time, by_role
 
 from .contacts import initial
@@ -19,15 +21,26 @@ from .repository import MeetingDoc, MeetingRequestDoc
 from .rules import Side
 
 
+async def company_recipients(db, cvr: str, session: Any = None) -> list[Recipient]:
+    """Who hears of the company's new requests (the swipe reads it before its transaction)."""
+    return await DIRECTORY.company_recipients(db, cvr, session=session)
+
+
 async def request_created(
-    db, request: MeetingRequestDoc, offer_title: str, now: datetime, session: Any
+    db,
+    request: MeetingRequestDoc,
+    offer_title: str,
+    now: datetime,
+    session: Any,
+    recipients: Sequence[Recipient] | None = None,
 ) -> None:
-    """The company's employers hear of a new request."""
-    await events.to_company(
+    """The company's employers (``recipients`` when already read) hear of a new request."""
+    if recipients is None:
+        recipients = await company_recipients(db, request["companyCvr"], session)
+    await events.send(
         db,
-        DIRECTORY,
         "request-created",
-        request["companyCvr"],
+        recipients,
         f"request-created:{request['_id']}",
         f"/offers/{request['offerId']}/requests/{request['_id']}",
         {"offer": offer_title},

@@ -121,7 +121,7 @@ async def get_swipe(db, citizen_id: str, offer_id: str, session=None) -> SwipeDo
     return await db[c.SWIPES].find_one({"_id": f"{citizen_id}:{offer_id}"}, session=session)
 
 
-async def insert_swipe(db, doc: SwipeDoc, session) -> None:
+async def insert_swipe(db, doc: SwipeDoc, session=None) -> None:
     await db[c.SWIPES].insert_one(doc, session=session)
 
 
@@ -164,6 +164,20 @@ async def swiped_offer_ids(db, citizen_id: str) -> set[str]:
 async def yes_today(db, citizen_id: str, day: str, session) -> int:
     doc = await db[c.SWIPE_QUOTA].find_one({"_id": f"{citizen_id}:{day}"}, session=session)
     return int(doc["yes"]) if doc else 0
+
+
+async def take_yes(db, citizen_id: str, day: str, limit: int, session) -> bool:
+    """Count one more YES on the citizen's day; False (nothing to keep: the caller's
+    transaction is aborted) when that goes over ``limit``. One round trip where a read and an
+    increment took two, and the quota document's write serializes two YES of one citizen."""
+    doc = await db[c.SWIPE_QUOTA].find_one_and_update(
+        {"_id": f"{citizen_id}:{day}"},
+        {"$inc": {"yes": 1}, "$setOnInsert": {"citizenId": citizen_id, "day": day}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return int(doc["yes"]) <= limit
 
 
 async def add_yes(db, citizen_id: str, day: str, delta: int, session) -> None:

@@ -9,6 +9,7 @@ because it fits the filters (profiling off and no wishes) is no suggestion and i
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -90,7 +91,9 @@ async def top_up(
     profile = await engine.citizen_profile(db, citizen, cv)
     taken = await repository.alerted_posting_ids(db, agent["_id"])
     out: list[AlertDoc] = []
-    for job in engine.recommend(profile, now, 50):
+    # Ranking is CPU work: off the event loop that serves requests (as recommendedJobs does).
+    ranked = await asyncio.to_thread(engine.recommend, profile, now, 50)
+    for job in ranked:
         if job.posting.id in taken or job.fit == OPEN:
             continue
         doc: AlertDoc = {

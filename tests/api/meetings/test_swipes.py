@@ -85,6 +85,29 @@ async def test_daily_yes_cap_answers_rate_limited(client, world_db, settings):
     assert "errors" not in no
 
 
+async def test_the_daily_cap_holds_for_yes_swipes_sent_at_once(client, world_db, settings):
+    """The swipe reads before it writes (issue 18): the cap is kept by the quota's increment
+    in the transaction, so YES swipes to different cards racing each other cannot pass it."""
+    settings.daily_yes_swipes = 2
+    offers = [o["_id"] for o in world_db.offers.find({"status": "OPEN"}).limit(5)]
+    assert len(offers) == 5
+    results = await asyncio.gather(
+        *(gql(client, SWIPE, token=CITIZEN, variables={"offer": o, "decision": "YES"})
+          for o in offers)
+    )  # fmt: skip
+    codes = sorted(tuple(error_codes(r)) for r in results)
+    assert codes == [(), (), ("RATE_LIMITED",), ("RATE_LIMITED",), ("RATE_LIMITED",)], results
+    assert world_db.meeting_requests.count_documents({"citizenId": DEMO_CITIZEN_ID}) == 2
+    assert world_db.swipes.count_documents({"citizenId": DEMO_CITIZEN_ID}) == 2
+    assert world_db.swipe_quota.find_one({"citizenId": DEMO_CITIZEN_ID})["yes"] == 2
+    # Nothing of a refused YES stays behind: no notice, no push.
+    made = {r["_id"] for r in world_db.meeting_requests.find({"citizenId": DEMO_CITIZEN_ID})}
+    keys = {d["key"] for d in world_db.inbox.find({"key": {"$regex": "^request-created:"}})}
+    assert keys and keys <= {f"request-created:{rid}" for rid in made}
+    notices = world_db.inbox.count_documents({"key": {"$regex": "^request-created:"}})
+    assert world_db.outbox.count_documents({"key": {"$regex": "^request-created:"}}) == notices
+
+
 async def test_a_wrong_field_swipe_lowers_that_field_in_job_suggestions(client, world_db):
     query = "{ recommendedJobs(first: 20) { edges { node { score posting { id occupation { iscoCode } } } } } }"
     before = await gql(client, query, token=CITIZEN)
