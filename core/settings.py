@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     index_dir_name: str = "index"  # under data_dir
     hnsw_threshold: int = 200_000  # use HNSW above this many postings
     hnsw_ef_search: int | None = None  # None: tuned at build for recall@20 >= 0.95
+    # Seconds an API process reuses a citizen's ranked suggestions (keyed by everything they
+    # were ranked from) and profile vector; 0 switches it off (matching/ranking.py).
+    suggestions_cache_s: float = Field(default=30.0, ge=0, le=300)
 
     # --- coffee meetings -------------------------------------------------------------------
     daily_yes_swipes: int = 30  # YES swipes per citizen per day (Europe/Copenhagen)

@@ -35,7 +35,7 @@ from .embeddings import Embedder, content_hash
 from .explanations import citizen_terms
 from .geoindex import GeoIndex
 from .index import Manifest, VectorIndex
-from .ranking import JobRanker
+from .ranking import JobRanker, RankedCache
 from .records import CitizenProfile, Filters, HistoryItem, PostingRecord, RankedJobs
 from .texts import posting_text, profile_text
 from .titles import TitleMatch, TitleNormalizer, taxonomy_entries
@@ -48,6 +48,9 @@ class EngineConfig:
     index_dir: Path
     hnsw_threshold: int = 200_000
     ef_search: int | None = None
+    # Seconds a citizen's ranked suggestions and profile vector are reused in this process
+    # (``ranking.RankedCache``); 0: never.
+    suggestions_cache_s: float = 30.0
 
 
 @dataclass
@@ -75,6 +78,10 @@ class MatchingEngine:
         self.titles: TitleNormalizer | None = None
         self.ranker = JobRanker(self.index, self.records, self.occupation_labels)
         self.ready = False
+        # Ranked suggestions and profile vectors reused for a short time (see RankedCache):
+        # keyed by what they were computed from, dropped by ``forget_profile``.
+        self.suggestions = RankedCache(config.suggestions_cache_s)
+        self._profile_vectors = RankedCache(config.suggestions_cache_s)
         # Offer id -> (content hash of its text, vector); see the module's docstring.
         self._offer_vectors: dict[str, tuple[str, np.ndarray]] = {}
         self._offer_lock = threading.Lock()
@@ -158,6 +165,11 @@ class MatchingEngine:
             extra={k: v for k, v in vars(report).items() if k != "timings"},
         )
         return report
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever the postings ranking sees change (load, upsert, removal)."""
+        return self.ranker.generation
 
     def posting_text(self, doc: Mapping) -> str:
         label = self.occupation_labels.get(doc.get("occupationId", ""), (None, None))[0]
@@ -272,10 +284,16 @@ class MatchingEngine:
         """For reading (suggestions, the deck, the job agent): the stored vector when it is of
         the current profile text, else one embedded in memory and not stored. Never writes."""
         text, chash = self._profile_text(cv, wanted_ids)
-        stored = await profiles.stored_vector(db, citizen_id, chash)
-        if stored is not None:
-            return stored
-        return await self._embed_profile(text)
+        # The same profile text gives the same vector: one embedded or read a moment ago is
+        # reused (an unchanged CV is never embedded again on each request).
+        known = self._profile_vectors.get(citizen_id, chash)
+        if known is not None:
+            return known  # type: ignore[return-value]
+        vector = await profiles.stored_vector(db, citizen_id, chash)
+        if vector is None:
+            vector = await self._embed_profile(text)
+        self._profile_vectors.put(citizen_id, chash, vector)
+        return vector
 
     async def profile_vector(
         self, db: AsyncDatabase, citizen_id: str, cv: Mapping, wanted_ids: list[str]
@@ -350,6 +368,28 @@ class MatchingEngine:
             self._fill_in_background(missing)
         return found
 
+    def cached_offer_vectors(self, offers: Sequence[Mapping]) -> dict[str, np.ndarray]:
+        """The vectors of those offers whose current text is in memory or in the disk cache;
+        never embeds, hands nothing to the filler (start-up: the deck's catalogue embeds the
+        rest in bounded background passes)."""
+        keys = self._offer_keys(offers)
+        found: dict[str, np.ndarray] = {}
+        missing = []
+        with self._offer_lock:
+            for oid, chash, text in keys:
+                known = self._offer_vectors.get(oid)
+                if known is not None and known[0] == chash:
+                    found[oid] = known[1]
+                else:
+                    missing.append((oid, chash, text))
+        cache = self.embedder.cache
+        if missing and cache is not None:
+            rows = cache.get_many([chash for _, chash, _ in missing])
+            hits = [(k, v) for k, v in zip(missing, rows, strict=True) if v is not None]
+            self._store_offer_vectors([k for k, _ in hits], [v for _, v in hits])
+            found |= {k[0]: np.array(v, dtype=np.float32) for k, v in hits}
+        return found
+
     def _fill_in_background(self, keys: list[tuple[str, str, str]]) -> None:
         if self._offer_filler is None:
             with self._offer_lock:
@@ -410,8 +450,15 @@ class MatchingEngine:
             self._offer_vectors.pop(offer_id, None)
 
     async def forget_profile(self, db: AsyncDatabase, citizen_id: str, session=None) -> None:
-        """Drop the citizen's profile embedding (profiling turned off, or account erased)."""
+        """Drop the citizen's profile embedding (profiling turned off, or account erased), and
+        what this process kept of it and of their ranked suggestions."""
+        self.forget_citizen(citizen_id)
         await profiles.delete_vector(db, citizen_id, session=session)
+
+    def forget_citizen(self, citizen_id: str) -> None:
+        """Drop this process's cached profile vector and ranked suggestions of a citizen."""
+        self._profile_vectors.forget(citizen_id)
+        self.suggestions.forget(citizen_id)
 
     # --- questions ---------------------------------------------------------------------------
     def recommend(
@@ -442,5 +489,6 @@ def build_engine(settings) -> MatchingEngine:
             index_dir=settings.data_dir / settings.index_dir_name,
             hnsw_threshold=settings.hnsw_threshold,
             ef_search=settings.hnsw_ef_search,
+            suggestions_cache_s=getattr(settings, "suggestions_cache_s", 30.0),
         ),
     )

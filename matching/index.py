@@ -175,7 +175,16 @@ class VectorIndex:
             params = None
             if state.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, fetch))
-            scores, found = state.index.search(query, fetch, params=params)
+            # One query is a few microseconds of work: run it on this thread alone. FAISS's
+            # default (an OpenMP team of every core) costs more than the search itself, and
+            # on a busy machine its spinning team took ~20 ms per cell (py-spy, issue 18).
+            # The setting is this thread's; it is put back for whatever runs here next.
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)
+            try:
+                scores, found = state.index.search(query, fetch, params=params)
+            finally:
+                faiss.omp_set_num_threads(threads)
             out = []
             for score, n in zip(scores[0].tolist(), found[0].tolist(), strict=True):
                 if n < 0 or n in state.tombstones:
@@ -189,12 +198,12 @@ class VectorIndex:
         """The stored vectors of these postings (those present)."""
         with self._lock:
             state = self._state
-            out = {}
-            for pid in ids:
-                n = state.int_of.get(pid)
-                if n is not None:
-                    out[pid] = state.index.reconstruct(n)
-            return out
+            present = [(pid, n) for pid in ids if (n := state.int_of.get(pid)) is not None]
+            if not present:
+                return {}
+            # One batched reconstruct instead of one call (and one array) per posting.
+            rows = state.index.reconstruct_batch(np.array([n for _, n in present], np.int64))
+            return {pid: rows[i] for i, (pid, _) in enumerate(present)}
 
     # --- persistence -------------------------------------------------------------------------
     def save(self, directory: Path, manifest: Manifest) -> None:

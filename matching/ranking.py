@@ -39,7 +39,10 @@ the wishes, after them. Without wishes, every job within the filters, newest fir
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -121,6 +124,10 @@ class JobRanker:
         self._by_unit: dict[str, list[str]] | None = None
         self._generation = 0  # counts invalidations
 
+    @property
+    def generation(self) -> int:
+        return self._generation
+
     def invalidate(self) -> None:
         """Call after records change (load, new or closed postings)."""
         self._generation += 1
@@ -171,8 +178,10 @@ class JobRanker:
             pid for u in units for pid in self.postings_by_unit().get(u, ()) if pid not in hits
         ]
         if extra:
-            for pid, v in self.index.vectors(extra).items():
-                hits[pid] = float(np.dot(v, profile.vector))
+            found_vectors = self.index.vectors(extra)
+            if found_vectors:
+                sims = np.stack(list(found_vectors.values())) @ profile.vector
+                hits.update(zip(found_vectors, sims.tolist(), strict=True))
         # Ranking may run in a thread while the event loop adds and removes postings: look
         # each record up once, and iterate over snapshots (list() copies without yielding).
         found = [(records.get(pid), sim) for pid, sim in hits.items()]
@@ -303,3 +312,64 @@ class JobRanker:
             job.explanation = explain_without_profiling(job, profile, self.occupation_labels)
             job.broadened_reason = job.explanation.broadened_reason
         return results
+
+
+class RankedCache:
+    """Ranked suggestions kept in this process for a short time, so paging back, re-opening the
+    list and repeated polls do not rank (and explain) again.
+
+    The caller keys an entry by the values the ranking read (``api.jobs.service``: a digest of
+    the citizen's document, their primary CV, their answers, swipes and applications, the
+    filters, the locale and the index generation), so any change to them, in this process or
+    another, is a different key and never meets an old list: a withdrawn profiling consent or
+    a new "not interested" answer takes effect on the next request. An entry holds personal
+    data (the explanations name CV items): it lives ``ttl_s`` at most, at most ``max_entries``
+    are kept (the oldest leave first), and ``forget`` drops a citizen's entries at once (their
+    profile dropped, profiling off, erasure). ``ttl_s`` 0 switches the cache off.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, Hashable], tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, citizen_id: str, key: Hashable) -> object | None:
+        if self.ttl_s <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get((citizen_id, key))
+            if entry is None or entry[0] < now:
+                if entry is not None:
+                    del self._entries[(citizen_id, key)]
+                self.misses += 1
+                return None
+            self.hits += 1
+            return entry[1]
+
+    def put(self, citizen_id: str, key: Hashable, value: object) -> None:
+        if self.ttl_s <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._entries[(citizen_id, key)] = (now + self.ttl_s, value)
+            self._entries.move_to_end((citizen_id, key))
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+            # Expired entries leave as new ones come (oldest first), not only when looked up.
+            while self._entries:
+                first = next(iter(self._entries))
+                if self._entries[first][0] >= now:
+                    break
+                del self._entries[first]
+
+    def forget(self, citizen_id: str) -> None:
+        with self._lock:
+            for k in [k for k in self._entries if k[0] == citizen_id]:
+                del self._entries[k]
+
+    def __len__(self) -> int:
+        return len(self._entries)

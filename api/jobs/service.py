@@ -8,8 +8,12 @@ hours, contract types and own "not interested" answers (hidden, not scored) stil
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+import bson
 
 from api.auth.actor import Actor
 from api.citizens import repository as citizens
@@ -71,27 +75,87 @@ async def recommended_jobs(
             "Fill in your profile to get job suggestions.",
         )
     profiling = citizen.get("consents", {}).get("profiling", True)
-    cv = await citizens.primary_cv(db, actor.id) if profiling else None
-    excluded, feedback = feedback_signals(await repository.feedback_of(db, actor.id))
-    if profiling:
-        for unit, score in swipe_feedback(await meetings.swipes_of(db, actor.id)).items():
-            feedback[unit] = max(-1.0, min(1.0, feedback.get(unit, 0.0) + score))
-    excluded |= await joblog.applied_posting_ids(db, actor.id)  # applied to: not suggested again
-    profile = await engine.citizen_profile(
-        db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale
+    # The other reads at once (one round trip's wait, not four); with profiling off the CV and
+    # the swipes are not read.
+    no_docs: list = []
+    cv, answers, swipes, applied = await asyncio.gather(
+        citizens.primary_cv(db, actor.id) if profiling else _none(),
+        repository.feedback_of(db, actor.id),
+        meetings.swipes_of(db, actor.id) if profiling else _none(no_docs),
+        joblog.applied_posting_ids(db, actor.id),
     )
+    excluded, feedback = feedback_signals(answers)
+    if profiling:
+        for unit, score in swipe_feedback(swipes).items():
+            feedback[unit] = max(-1.0, min(1.0, feedback.get(unit, 0.0) + score))
+    excluded |= applied  # applied to: not suggested again
     limit = min(offset + first + 1, MAX_RESULTS)
-    # Ranking is CPU work (index search, scoring): in a thread, so this process's event loop
-    # keeps serving other requests meanwhile.
-    ranked = await asyncio.to_thread(engine.recommend, profile, datetime.now(UTC), limit, filters)
+    # Everything the ranking below reads goes into the key: a change to any of it (made
+    # through this process or another) is a new key, so a cached list is never out of date
+    # with the data, only with the clock (freshness, deadlines) by at most the cache's TTL.
+    key = _ranking_key(citizen, cv, excluded, feedback, filters, locale, engine.generation)
+    cached: _Ranked | None = engine.suggestions.get(actor.id, key)  # type: ignore[assignment]
+    if cached is None or not cached.covers(limit):
+        profile = await engine.citizen_profile(
+            db, citizen, cv, excluded=excluded, feedback=feedback, locale=locale
+        )
+        # Ranking is CPU work (index search, scoring, explanations): in a thread, so this
+        # process's event loop keeps serving other requests meanwhile.
+        ranked = await asyncio.to_thread(
+            engine.recommend, profile, datetime.now(UTC), limit, filters
+        )
+        cached = _Ranked(
+            limit, ranked, profile.vector is not None, bool(profile.wanted or profile.history)
+        )
+        engine.suggestions.put(actor.id, key, cached)
+    ranked = cached.ranked
     page = RankedJobs(ranked[offset : offset + first])
     page.radius_km = ranked.radius_km
     page.fitting_within_radius = ranked.fitting_within_radius
     page.reached_km = ranked.reached_km
     notice = None
-    if filters.radius_km is None and (profile.wanted or profile.history):
+    if filters.radius_km is None and cached.has_wishes_or_history:
         notice = radius_notice(ranked, locale)
-    return page, len(ranked) > offset + first, profile.vector is not None, notice
+    return page, len(ranked) > offset + first, cached.profiled, notice
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    """A ranked list as ``engine.suggestions`` keeps it."""
+
+    limit: int  # how many were asked for
+    ranked: RankedJobs
+    profiled: bool  # ranked on a profile vector
+    has_wishes_or_history: bool
+
+    def covers(self, limit: int) -> bool:
+        """Whether the first ``limit`` results are all here (asked for, or none beyond)."""
+        return self.limit >= limit or len(self.ranked) < self.limit
+
+
+async def _none(value=None):
+    return value
+
+
+def _ranking_key(
+    citizen: dict,
+    cv: dict | None,
+    excluded: set[str],
+    feedback: dict[str, float],
+    filters: Filters,
+    locale: str,
+    generation: int,
+) -> str:
+    """A digest of what a citizen's ranking reads: their document (consents, preferences,
+    place), their primary CV, the postings excluded and the feedback, the filters, the locale
+    and the engine's generation of postings."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(bson.encode(citizen))
+    h.update(bson.encode(cv) if cv is not None else b"-")
+    h.update("\x1f".join(sorted(excluded)).encode())
+    h.update(repr(sorted(feedback.items())).encode())
+    h.update(repr((filters.radius_km, filters.hours, filters.search, locale, generation)).encode())
+    return h.hexdigest()
 
 
 def radius_notice(ranked: RankedJobs, locale: str) -> str | None:

@@ -10,7 +10,7 @@ import numpy as np
 from matching.danish import phrase_met
 from matching.explanations import citizen_terms, requirement_met
 from matching.geoindex import GeoIndex
-from matching.ranking import JobRanker
+from matching.ranking import JobRanker, RankedCache
 from matching.records import NEAR, OUTSIDE, CitizenProfile, Filters, HistoryItem, PostingRecord
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -298,3 +298,23 @@ def test_esco_labels_of_jobs_held_meet_requirements():
     terms = citizen_terms([], [], [], ["Ordreplukker", "lagerekspedient", "lagerarbejder"])
     assert requirement_met("lagerarbejde", terms)
     assert not requirement_met("lagerarbejde", citizen_terms([], [], [], ["Ordreplukker"]))
+
+
+def test_ranked_cache_expires_evicts_forgets_and_switches_off(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("matching.ranking.time.monotonic", lambda: clock[0])
+    cache = RankedCache(ttl_s=30, max_entries=2)
+    cache.put("a", "k1", "ranked a")
+    assert cache.get("a", "k1") == "ranked a"
+    assert cache.get("a", "other key") is None and cache.get("b", "k1") is None
+    clock[0] += 31
+    assert cache.get("a", "k1") is None  # expired
+    cache.put("a", "k1", 1)
+    cache.put("a", "k2", 2)
+    cache.put("b", "k1", 3)  # the oldest leaves: at most two kept
+    assert cache.get("a", "k1") is None and len(cache) == 2
+    cache.forget("a")  # the citizen's entries go at once
+    assert cache.get("a", "k2") is None and cache.get("b", "k1") == 3
+    off = RankedCache(ttl_s=0)
+    off.put("a", "k", 1)
+    assert off.get("a", "k") is None and len(off) == 0
