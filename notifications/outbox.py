@@ -1,13 +1,33 @@
 """The persisted outbox: messages waiting to be pushed, claimed by workers under a lease.
 
-Workers claim batches: the ids of due messages are picked, then one ``update_many`` takes those
-still claimable (pending, or leased by a worker whose lease ran out) under a fresh claim id,
-so two workers never hold the same message. The worker renews its lease (``renew_lease``)
-every third of it while it works, and writes outcomes slice by slice (at most one slice of
-sends is ever unrecorded). A worker that dies mid-batch leaves the rest of its lease to expire
-within one lease; another worker then takes the messages over, so nothing is lost (only the
-slice the dead worker had handed to FCM may go out twice; the collapse key makes the phone
-show it once). Results are written only under the worker's own claim.
+A worker claims a batch of due messages under a fresh claim id and holds it with **one lease
+document per claim** in ``outbox_claims`` (``{_id: claim, owner, until, createdAt}``), so the
+lease costs one document however large the batch: ``renew_claim`` is one ``update_one`` of
+``until``, every third of the lease (before, the lease was ``dueAt`` rewritten on every held
+message: 500 document updates per renewal, which took seconds on a loaded embedded server, so
+leases lapsed and workers took each other's batches).
+
+Claimable: pending and due, or sending and due under a claim that is not live (its lease
+document's ``until`` has passed, or it has none). ``claim_batch`` reads the live claims (few:
+one per batch being worked on) and excludes them with ``$nin``, reads the batch's ids (none: it
+stops, having written nothing), and takes that range with one conditional ``update_many``
+(status sending, claim, leaseOwner, ``attempts`` + 1, ``dueAt`` = the first lease's end) while
+it writes the claim's lease document (with the same end); then it reads the batch back. The
+messages' ``dueAt`` covers a claim whose lease document is not yet written (or was not yet when
+another worker read the live claims); from then on the lease document does, as long as each
+renewal reaches the database before the lease it extends runs out. A worker that sees a renewal
+arrive late (stalled, or the database was that slow) may have lost messages meanwhile:
+``reassert_claim`` rewrites ``dueAt`` on what it still holds (a per-document condition another
+worker's claim cannot slip past) and returns those ids; it leaves the rest. The lease document
+is deleted when its batch ends (``release_claim``); one left by a dead worker is swept once it
+is an hour stale (``sweep_claims``, the worker's hourly chores).
+
+Two workers never hold the same message. The worker writes outcomes slice by slice (at most
+two slices of sends are ever unrecorded: one being written while the next is with FCM). A
+worker that dies mid-batch stops renewing; its lease runs out within one lease and another
+worker takes the messages over, so nothing is lost (only the two slices the dead worker had
+handed to FCM and not yet recorded may go out twice; the collapse key makes the phone show
+them once). Results are written only under the worker's own claim.
 
 ``attempts`` counts every time a worker took a message to send it, counted when it is claimed
 (``$inc``), so an attempt lost with its worker counts too; a claim that decides not to send
@@ -17,16 +37,20 @@ workers kept dying with it), makes it dead.
 
 States: pending -> sending -> delivered | suppressed (category off, daily cap, no device) |
 dead (refused, or too many attempts; visible to operators) ; failed attempts go back to
-pending with a later ``dueAt``.
+pending with a later ``dueAt``. A sending message's ``dueAt`` is its first lease's end only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pymongo
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -50,6 +74,7 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(c.OUTBOX, (("status", 1), ("dueAt", 1)), "outbox_status_due"),
     IndexSpec(c.OUTBOX, (("recipientId", 1),), "outbox_recipient"),
     IndexSpec(c.OUTBOX, (("claim", 1),), "outbox_claim"),
+    IndexSpec(c.OUTBOX_CLAIMS, (("until", 1),), "outbox_claims_until"),
 ]
 
 
@@ -86,39 +111,84 @@ async def drop_unsent(db: AsyncDatabase, ids: list[Any], *, session: Any = None)
     return result.deleted_count
 
 
+async def live_claims(db: AsyncDatabase, now: datetime) -> list[str]:
+    """The claims whose lease still runs at ``now`` (one per batch being worked on)."""
+    cursor = db[c.OUTBOX_CLAIMS].find({"until": {"$gt": now}}, {"_id": 1})
+    return [d["_id"] async for d in cursor]
+
+
+async def _claimable(db: AsyncDatabase, now: datetime) -> dict[str, Any]:
+    return {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now},
+            "claim": {"$nin": await live_claims(db, now)}}  # fmt: skip
+
+
 async def claim_batch(
     db: AsyncDatabase,
     worker_id: str,
     lease: timedelta,
     limit: int = 500,
     now: datetime | None = None,
+    *,
+    budget_s: float | None = None,
 ) -> list[dict[str, Any]]:
     """Claim up to ``limit`` due messages, oldest first, and count the attempt on each. The
-    batch is the range up to the ``limit``-th message in (dueAt, _id) order, taken with one
-    conditional ``update_many`` (a range, not a list of ids: long ``$in`` lists are slow on
-    the embedded server)."""
+    batch is the range up to the ``limit``-th claimable message in (dueAt, _id) order, taken
+    with one conditional ``update_many`` (a range, not a list of ids: long ``$in`` lists are
+    slow on the embedded server) while the claim's lease document is written. A claim that
+    finds nothing writes nothing.
+    ``budget_s``: the time the commands after the first (the read of the live claims) have
+    together, instead of the client's per-call limit."""
     now = now or datetime.now(UTC)
-    claimable = {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}}
+    entered = time.monotonic()
+    claimable = await _claimable(db, now)
+    with pymongo.timeout(budget_s) if budget_s is not None else contextlib.nullcontext():
+        return await _claim(db, worker_id, lease, limit, now, claimable, entered)
+
+
+async def _claim(
+    db: AsyncDatabase,
+    worker_id: str,
+    lease: timedelta,
+    limit: int,
+    now: datetime,
+    claimable: dict[str, Any],
+    entered: float,
+) -> list[dict[str, Any]]:
+    # The batch: up to ``limit`` claimable messages' ids in (dueAt, _id) order (small
+    # documents); none, and the claim ends here having written nothing.
     cursor = (
         db[c.OUTBOX]
-        .find(claimable, {"_id": 1, "dueAt": 1})
+        .find(claimable, {"_id": 1, "dueAt": 1}, batch_size=limit + 1)  # in one reply
         .sort([("dueAt", 1), ("_id", 1)])
-        .skip(limit - 1)
-        .limit(1)
+        .limit(limit)
     )
-    last = await cursor.to_list()
-    bound: dict[str, Any] = {}
-    if last:
-        due, last_id = last[0]["dueAt"], last[0]["_id"]
-        bound = {"$or": [{"dueAt": {"$lt": due}}, {"dueAt": due, "_id": {"$lte": last_id}}]}
+    found = await cursor.to_list()
+    if not found:
+        return []
+    due, last_id = found[-1]["dueAt"], found[-1]["_id"]
+    # dueAt <= due narrows the index range the update scans to the batch (and its ties)
+    # instead of every due message.
+    bound = {"dueAt": {"$lte": due},
+             "$or": [{"dueAt": {"$lt": due}}, {"dueAt": due, "_id": {"$lte": last_id}}]}  # fmt: skip
     claim = uuid.uuid4().hex
-    result = await db[c.OUTBOX].update_many(
-        {**claimable, **bound},
-        {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": claim,
-                  "dueAt": now + lease},
-         "$inc": {"attempts": 1}},
+    # The lease starts as the messages are marked, not before the search for the batch
+    # (``now`` plus the time since the claim began: a fixed ``now`` in tests stays consistent).
+    until = now + timedelta(seconds=time.monotonic() - entered) + lease
+    # The lease document is written side by side with the marking, so it exists about when
+    # the marked messages do (their dueAt, the same end, covers them until then).
+    _, result = await asyncio.gather(
+        db[c.OUTBOX_CLAIMS].insert_one(
+            {"_id": claim, "owner": worker_id, "until": until, "createdAt": now}
+        ),
+        db[c.OUTBOX].update_many(
+            {**claimable, **bound},
+            {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": claim,
+                      "dueAt": until},
+             "$inc": {"attempts": 1}},
+        ),
     )  # fmt: skip
-    if not result.modified_count:
+    if not result.modified_count:  # another worker was quicker
+        await release_claim(db, claim)
         return []
     # The whole claim in one reply (the default first batch is 101 documents, then getMores).
     cursor = db[c.OUTBOX].find({"claim": claim}, batch_size=result.modified_count + 1)
@@ -129,10 +199,10 @@ async def claim_one(
     db: AsyncDatabase, worker_id: str, lease: timedelta, now: datetime | None = None
 ) -> dict[str, Any] | None:
     """Take one due message and count the attempt (kept for operators' tools and
-    single-message tests)."""
+    single-message tests). Its lease is the message's ``dueAt`` alone: never renewed."""
     now = now or datetime.now(UTC)
     return await db[c.OUTBOX].find_one_and_update(
-        {"status": {"$in": [PENDING, SENDING]}, "dueAt": {"$lte": now}},
+        await _claimable(db, now),
         {"$set": {"status": SENDING, "leaseOwner": worker_id, "claim": uuid.uuid4().hex,
                   "dueAt": now + lease},
          "$inc": {"attempts": 1}},
@@ -158,13 +228,38 @@ def later(message: dict, due: datetime, **fields: Any) -> UpdateOne:
     )  # fmt: skip
 
 
-async def renew_lease(db: AsyncDatabase, claim: str, until: datetime) -> int:
-    """Extend the lease on every message still held under ``claim`` (one ``update_many``);
-    returns how many that is."""
-    result = await db[c.OUTBOX].update_many(
-        {"claim": claim, "status": SENDING}, {"$set": {"dueAt": until}}
+async def renew_claim(db: AsyncDatabase, claim: str, until: datetime) -> bool:
+    """Extend the claim's lease to ``until`` (one ``update_one``, never shortening it: renewals
+    may cross); False when its lease document is gone (swept)."""
+    result = await db[c.OUTBOX_CLAIMS].update_one({"_id": claim}, {"$max": {"until": until}})
+    return result.matched_count == 1
+
+
+async def reassert_claim(db: AsyncDatabase, claim: str, owner: str, until: datetime) -> set[Any]:
+    """After a lease that may have lapsed: hold what is still under ``claim`` until ``until``
+    and return those ids. The lease document is extended (written again if it was swept),
+    then ``dueAt`` is set on every message still held (a per-document write: another worker's
+    claim either took a message before it, and then the message is not held, or finds it not
+    due); what is held is read after that write."""
+    await db[c.OUTBOX_CLAIMS].update_one(
+        {"_id": claim},
+        {"$max": {"until": until}, "$setOnInsert": {"owner": owner, "createdAt": until}},
+        upsert=True,
     )
-    return result.modified_count
+    await db[c.OUTBOX].update_many({"claim": claim, "status": SENDING}, {"$set": {"dueAt": until}})
+    return await held_ids(db, claim)
+
+
+async def release_claim(db: AsyncDatabase, claim: str) -> None:
+    """The batch is over: its lease document goes (every message has left the claim)."""
+    await db[c.OUTBOX_CLAIMS].delete_one({"_id": claim})
+
+
+async def sweep_claims(db: AsyncDatabase, before: datetime) -> int:
+    """Drop lease documents whose lease ended before ``before`` (left by dead workers: their
+    messages were claimable again as soon as the lease ran out)."""
+    result = await db[c.OUTBOX_CLAIMS].delete_many({"until": {"$lt": before}})
+    return result.deleted_count
 
 
 async def held_ids(db: AsyncDatabase, claim: str) -> set[Any]:

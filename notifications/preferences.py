@@ -7,6 +7,7 @@ quiet hours and the cap, and an employer's categories, live in ``notification_pr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -73,9 +74,13 @@ async def for_users(
     db: AsyncDatabase, directory: Directory, user_ids: Sequence[str]
 ) -> dict[str, Preferences]:
     ids = list(user_ids)
-    pref_docs = {d["_id"]: d async for d in db[c.NOTIFICATION_PREFS].find({"_id": {"$in": ids}})}
-    consents = await directory.push_consents(db, ids)
-    return {u: from_docs(pref_docs.get(u), consents.get(u)) for u in ids}
+    # Both reads at once (the database works on them side by side).
+    pref_docs, consents = await asyncio.gather(
+        db[c.NOTIFICATION_PREFS].find({"_id": {"$in": ids}}, batch_size=len(ids) + 1).to_list(),
+        directory.push_consents(db, ids),
+    )
+    by_user = {d["_id"]: d for d in pref_docs}
+    return {u: from_docs(by_user.get(u), consents.get(u)) for u in ids}
 
 
 async def get(db: AsyncDatabase, directory: Directory, user_id: str) -> Preferences:
@@ -94,7 +99,8 @@ def local_day(now: datetime) -> str:
 async def pushed_today(db: AsyncDatabase, user_ids: Sequence[str], now: datetime) -> dict[str, int]:
     day = local_day(now)
     ids = [f"{u}:{day}" for u in user_ids]
-    return {d["userId"]: d["n"] async for d in db[c.PUSH_COUNTS].find({"_id": {"$in": ids}})}
+    cursor = db[c.PUSH_COUNTS].find({"_id": {"$in": ids}}, batch_size=len(ids) + 1)
+    return {d["userId"]: d["n"] async for d in cursor}
 
 
 async def count_pushes(

@@ -4,6 +4,7 @@ CITIZENS = "citizens"
 COMPANIES = "companies"
 EMPLOYERS = "employers"
 OUTBOX = "outbox"
+OUTBOX_CLAIMS = "outbox_claims"  # one document per worker's claimed batch: its lease
 OCCUPATIONS = "occupations"
 ISCO_GROUPS = "isco_groups"
 POSTINGS = "postings"

@@ -247,6 +247,8 @@ NOT_CITIZEN_DATA: dict[str, str] = {
     c.OFFERS: "Coffee-meeting offers published by companies; slot counts only.",
     c.ANONYMOUS_STATS: "Counts without any link to a person.",
     c.LOCKS: "Which API instance runs the job agent; no personal data.",
+    c.OUTBOX_CLAIMS: "Push workers' leases on claimed outbox batches (claim id, worker id, "
+    "lease end); no personal data.",
     c.MIGRATIONS: "Which one-off data fixes have run, and when; no personal data.",
     c.DELETED_ACCOUNTS: (
         "Tombstones of erased accounts: a one-way hash of the account id, so a token of an "

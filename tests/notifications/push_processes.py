@@ -103,6 +103,12 @@ class PushStack:
     def outbox(self, query: dict | None = None, fields: dict | None = None) -> list[dict]:
         return list(self._outbox.find(query or {}, fields))
 
+    def claims(self, query: dict) -> list[dict]:
+        """Lease documents of claimed batches (``outbox_claims``)."""
+        self.outbox({"_id": None})  # opens the client
+        assert self._client is not None
+        return list(self._client[self.database][c.OUTBOX_CLAIMS].find(query))
+
     def count(self, query: dict) -> int:
         return self._outbox.count_documents(query)
 
@@ -200,11 +206,13 @@ class WorkerKill:
     lost: int  # tokens the fake FCM never received
     duplicates: int  # tokens the fake FCM received more than once
     sent_before_kill: int  # pushes the fake FCM had received when the worker was killed
-    held_at_kill: int  # messages still leased by the killed worker
+    held_at_kill: int  # messages still leased by the killed worker (read just after the kill)
+    recorded_after_kill: int  # of those, recorded by the killed worker's last write: sent to
+    # the database before the kill and applied after it (so, delivered with one attempt)
     batch_age_at_kill_s: float  # since the fake received the killed batch's first push
-    lease_left_at_kill_s: float  # until the first of the held messages' lease ran out
+    lease_left_at_kill_s: float  # until the killed batch's lease (its lease document) ran out
     takeover_s: float  # from the kill to another worker's claim on the first of those
-    taken_over_attempts: Counter  # attempts recorded on those, in the end
+    taken_over_attempts: Counter  # attempts recorded in the end on the others, taken over
     other_attempts: Counter  # attempts recorded on every other message
     seconds: float  # the whole scenario, from the first worker's start
 
@@ -233,12 +241,14 @@ def worker_kill(
                                                "leaseOwner": owner.pop()})}  # fmt: skip
     dead_claims = sorted({d["claim"] for d in held.values()})
 
-    def taken_over() -> bool:
-        return stack.count({"claim": {"$in": dead_claims}}) < len(held)
+    def taken_over() -> bool:  # another worker's claim counts its attempt
+        return stack.count({"_id": {"$in": list(held)}, "attempts": {"$gte": 2}}) > 0
 
     takeover_s = lease_left_s = float("nan")
     if held:
-        lease_left_s = (min(d["dueAt"] for d in held.values()) - killed_at_wall).total_seconds()
+        # The lease is the claim's lease document (the messages' dueAt is its first end only).
+        ends = [d["until"] for d in stack.claims({"_id": {"$in": dead_claims}})]
+        lease_left_s = (min(ends) - killed_at_wall).total_seconds() if ends else float("-inf")
         wait_for(taken_over, stack.lease_s + 30, "the takeover", every=0.05)
         takeover_s = time.monotonic() - killed_at
     wait_for(lambda: stack.count({"status": outbox.DELIVERED}) == len(tokens), DELIVERY_WAIT_S,
@@ -256,7 +266,10 @@ def worker_kill(
         batch_age_at_kill_s=round(killed_at - batch_started, 2),
         lease_left_at_kill_s=round(lease_left_s, 2),
         takeover_s=round(takeover_s, 2),
-        taken_over_attempts=Counter(d["attempts"] for d in docs if d["_id"] in held),
+        recorded_after_kill=sum(1 for d in docs if d["_id"] in held and d["attempts"] == 1),
+        taken_over_attempts=Counter(
+            d["attempts"] for d in docs if d["_id"] in held and d["attempts"] != 1
+        ),
         other_attempts=Counter(d["attempts"] for d in docs if d["_id"] not in held),
         seconds=round(time.monotonic() - started, 1),
     )

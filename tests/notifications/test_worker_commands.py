@@ -22,13 +22,15 @@ from tests.conftest import CommandCounter
 from .push_processes import seed_pushes
 
 SLICE = 50
-# A claimed batch: the claim (the batch's end, the update, the read), the recipients'
-# preferences, consents, devices and today's push counts (each one find; a getMore for a read
-# longer than the server's first reply), and the batch's push counts, written once.
-PER_BATCH = 8
+# A claimed batch: the claim (the live claims, the batch's ids, the update and the lease
+# document's insert side by side, the read of the batch), the recipients' preferences, consents, devices and today's
+# push counts (each one find; a getMore for a read longer than the server's first reply), the
+# batch's push counts, written once, and its lease document, deleted at its end. (The lease's
+# renewals, one update_one each, do not come into it: the test's lease outlasts the batch.)
+PER_BATCH = 11
 GETMORES = 2  # at most: reads whose replies the worker does not size itself (consents)
 PER_SLICE = 1  # the slice's outcomes: one update_many marking its deliveries
-EMPTY_CLAIM = 2  # the claim that finds nothing left: its find and its update
+EMPTY_CLAIM = 2  # the claim that finds nothing left: the live claims and its find (no write)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +69,12 @@ async def test_a_batch_costs_a_fixed_number_of_commands_plus_one_per_slice(
     assert slices == 5
     bound = PER_BATCH + GETMORES + PER_SLICE * slices + EMPTY_CLAIM
     assert sum(commands.values()) <= bound, commands
-    # Nothing per message, nor per slice beyond its one write: the claims' two updates and one
-    # per slice; the push counts once for the batch.
-    assert commands["update"] == 2 + slices, commands
-    assert commands["insert"] <= 1, commands
-    assert commands["find"] <= 7 and commands["getMore"] <= GETMORES, commands
+    # Nothing per message, nor per slice beyond its one write: the claim's update and one per
+    # slice (the empty claim writes nothing); the lease document once for the batch
+    # (inserted, deleted), the push counts once for the batch.
+    assert commands["update"] == 1 + slices, commands
+    assert commands["insert"] <= 2 and commands["delete"] == 1, commands
+    assert commands["find"] <= 9 and commands["getMore"] <= GETMORES, commands
 
 
 async def test_push_counts_inserted_as_new_meet_another_workers_count(counted):
