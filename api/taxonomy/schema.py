@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
@@ -10,21 +12,36 @@ from api.pagination import check_first
 from core.errors import BadUserInput, Unavailable
 
 from . import repository
+from .loaders import occupation_docs
 from .types import IscoGroup, Occupation, OccupationMatch
 
+if TYPE_CHECKING:
+    from matching.titles import TitleNormalizer
 
-async def _title_matches(info: Info, text: str, first: int) -> list[OccupationMatch]:
+
+# The typeahead before issue 17 (the full hybrid search, embedding every keystroke), kept
+# only so `jobunivers bench load --op typeahead --env JOBUNIVERS_TYPEAHEAD_BASELINE=1` can
+# measure it beside the lexical typeahead.
+_TYPEAHEAD_BASELINE = os.environ.get("JOBUNIVERS_TYPEAHEAD_BASELINE") == "1"
+
+
+def _titles(info: Info, text: str, first: int) -> TitleNormalizer:
     check_first(first)
     if len(text) > 120:
         raise BadUserInput("Teksten er for lang (højst 120 tegn).", "Text too long (120 at most).")
-    engine = info.context.engine
-    if engine.titles is None:
+    titles = info.context.engine.titles
+    if titles is None:
         raise Unavailable(
             "Stillingsbetegnelser er ved at blive klargjort. Prøv igen om lidt.",
             "Job titles are being prepared. Please try again shortly.",
         )
+    return titles
+
+
+async def _title_matches(info: Info, text: str, first: int) -> list[OccupationMatch]:
+    _titles(info, text, first)
     # Embeds the text: in a thread, off the event loop.
-    matches = await asyncio.to_thread(engine.normalize_title, text, first)
+    matches = await asyncio.to_thread(info.context.engine.normalize_title, text, first)
     return [
         OccupationMatch(
             occupation_id=m.occupation_id, score=round(m.score, 4), matched_label=m.label
@@ -73,8 +90,18 @@ class TaxonomyQuery:
         description="Typeahead for the CV's job titles. Added in contract 0.2.",
     )
     async def occupations(self, info: Info, search: str, first: int = 10) -> list[Occupation]:
-        matches = await _title_matches(info, search, first)
-        docs = await info.context.loaders.occupation_by_id.load_many(
-            [m.occupation_id for m in matches]
+        titles = _titles(info, search, first)
+        if _TYPEAHEAD_BASELINE:
+            matches = await asyncio.to_thread(titles.search, search, first, None, False)
+        else:
+            # The lexical index answers (about a millisecond, or a cached answer; no embedding)
+            # on the event loop; only a query it cannot answer embeds, in a thread.
+            matches = titles.typeahead_lexical(search, first)
+            if matches is None:
+                matches = await asyncio.to_thread(titles.typeahead, search, first)
+        # The documents come from memory, kept with the taxonomy the engine loaded (``titles``
+        # is rebuilt on every load); only the first request naming an occupation reads it.
+        docs = await occupation_docs(
+            titles, [m.occupation_id for m in matches], info.context.loaders.occupation_by_id
         )
-        return [Occupation.from_doc(d) for d in docs if d]
+        return [Occupation.from_doc(d) for d in docs]

@@ -121,3 +121,78 @@ async def test_page_size_is_capped_and_cursor_checked(client):
         token=TOKEN,
     )
     assert error_codes(bad_cursor) == ["BAD_USER_INPUT"]
+
+
+TYPEAHEAD = "query($search: String!) { occupations(search: $search, first: 8) { id labelDa } }"
+
+
+@pytest.fixture
+def full_titles(shared_engine, monkeypatch):
+    """The typeahead over the full taxonomy (as imported here), with the stand-in embedder of
+    tests/matching/test_titles.py: these tests are about the lexical path, not the model."""
+    from matching.titles import TitleNormalizer, taxonomy_entries
+    from tests.matching.test_titles import HashEmbedder
+
+    embedder = HashEmbedder()
+    embedder.threads = []
+    encode_uncached = embedder.encode_uncached
+
+    def recording(texts):
+        import threading
+
+        embedder.threads.append(threading.current_thread().name)
+        return encode_uncached(texts)
+
+    embedder.encode_uncached = recording
+    occupations = load_taxonomy(Settings().taxonomy_dir).occupations
+    titles = TitleNormalizer(taxonomy_entries(occupations), embedder)
+    monkeypatch.setattr(shared_engine, "titles", titles)
+    return titles, embedder
+
+
+async def typeahead(client, search: str) -> list[str]:
+    result = await gql(client, TYPEAHEAD, token=TOKEN, variables={"search": search})
+    assert "errors" not in result, result
+    return [o["labelDa"] for o in result["data"]["occupations"]]
+
+
+async def test_typeahead_keystrokes_answer_from_the_lexical_index(client, full_titles):
+    titles, embedder = full_titles
+    for typed in ("lag", "lage", "lager", "lagerm", "lagerme", "lagermedarbjder"):
+        offered = await typeahead(client, typed)
+        assert offered, typed
+    assert offered[0] == "lagerarbejder"  # the typo, and no three-way tie
+    assert "lagerarbejder" not in await typeahead(client, "pædagogmed")
+    assert (await typeahead(client, "pædagogmedhjælper"))[0] != "børnehavepædagog"
+    assert embedder.embedded == 0 and titles.fallbacks == 0
+
+
+async def test_typeahead_embeds_only_what_it_cannot_answer_and_off_the_event_loop(
+    client, full_titles
+):
+    titles, embedder = full_titles
+    assert len(await typeahead(client, "qxzv wkpj")) == 8
+    assert await typeahead(client, "qxzv wkpj")  # the cached answer: embedded once
+    assert titles.fallbacks == 1 and embedder.embedded == 1
+    assert embedder.threads and "MainThread" not in embedder.threads
+
+
+async def test_typeahead_reads_each_occupation_once_per_loaded_taxonomy(
+    client, full_titles, shared_engine, command_counter, monkeypatch
+):
+    """The documents of the occupations the typeahead names are kept with the taxonomy the
+    engine loaded: a keystroke naming known occupations reads nothing, and a reload of the
+    taxonomy (a new title normaliser) reads them again."""
+    from matching.titles import TitleNormalizer, taxonomy_entries
+
+    _, embedder = full_titles
+    first = await typeahead(client, "lager")
+    command_counter.reset()
+    assert await typeahead(client, "lager") == first
+    assert await typeahead(client, "lagerarbejder")  # its occupations were named by "lager"
+    assert command_counter.count("find") == 0, command_counter.commands
+    reloaded = TitleNormalizer(taxonomy_entries(load_taxonomy(Settings().taxonomy_dir).occupations),
+                               embedder)  # fmt: skip
+    monkeypatch.setattr(shared_engine, "titles", reloaded)
+    assert await typeahead(client, "lager") == first
+    assert command_counter.count("find") == 1
