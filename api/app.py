@@ -51,7 +51,7 @@ from .indexes import prepare_collections
 from .jobs import repository as jobs_repository
 from .limits import BodyLimit, refusal_response, strawberry_refusal
 from .loaders import Loaders
-from .offers import repository as offers_repository
+from .offers.catalogue import catalogue_for
 from .persisted import PersistedQueries
 from .router import (
     DEADLINE_STATE,
@@ -190,8 +190,11 @@ async def _reread_embedding_cache(engine: MatchingEngine) -> None:
         )
 
 
-async def _load_engine(engine: MatchingEngine, store: Store) -> None:
-    """Load the search index, retrying while the database is unreachable."""
+async def _load_engine(engine: MatchingEngine, store: Store, done: asyncio.Event) -> None:
+    """Load the search index, retrying while the database is unreachable; ``done`` once the
+    start-up work that holds the event loop (the deck's catalogue of open offers, the heap's
+    freeze: a full collection of millions of objects, 0.3-1 s) is over, so no request waits
+    behind it. Then the offers the embedding cache lacked are embedded, in bounded passes."""
     delay = 1.0
     while True:
         try:
@@ -203,12 +206,16 @@ async def _load_engine(engine: MatchingEngine, store: Store) -> None:
                         store.db, datetime.now(UTC)
                     )
                 await engine.load(occupations=occupations, postings=postings)
-            # The deck only looks offer vectors up: embed the open offers once, here.
+            # The deck's catalogue of open offers, with the vectors the embedding cache has;
+            # the others are embedded after ready, in bounded passes (the deck ranks an offer
+            # without similarity until then). Embedding every offer here kept a process with
+            # 20,000 new offers from being ready for minutes.
+            catalogue = catalogue_for(store.db)
             with pymongo.timeout(STARTUP_DB_TIMEOUT_S):
-                offers = await offers_repository.open_offers(store.db, datetime.now(UTC))
-            await engine.warm_offer_vectors(offers)
+                await catalogue.ensure_loaded(store.db, engine)
             freeze_start_up_heap()
-            return
+            done.set()
+            break
         except asyncio.CancelledError:
             raise
         except Exception as e:
@@ -222,6 +229,12 @@ async def _load_engine(engine: MatchingEngine, store: Store) -> None:
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
+    try:
+        await catalogue.fill_vectors(store.db, engine, until_done=True)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the housekeeping passes go on filling, one bounded batch each
+        logging.getLogger(__name__).exception("embedding the deck's offers failed")
 
 
 def create_app(
@@ -245,7 +258,19 @@ def create_app(
         app.state.store = store
         app.state.engine = matching
         app.state.erased_accounts = token_verifier.erased
-        app.state.readiness_checks = health.readiness_checks(settings, store, matching)
+        # Ready once start-up is over, not as soon as the index answers: the freeze after it
+        # held the loop for up to a second, and a load balancer (or `jobunivers run`'s wait)
+        # sent requests into it (issue 18: the swipe tail's first seconds).
+        started_up = asyncio.Event()
+        if matching.ready:  # an engine handed in (tests) is loaded and warm already
+            started_up.set()
+        checks = health.readiness_checks(settings, store, matching)
+        index_loaded = checks["search_index"]
+
+        async def search_index() -> str | None:
+            return await index_loaded() if started_up.is_set() else "not loaded yet"
+
+        app.state.readiness_checks = {**checks, "search_index": search_index}
         loading: asyncio.Task | None = None
         chores: asyncio.Task | None = None
         agent: asyncio.Task | None = None
@@ -255,7 +280,7 @@ def create_app(
                     await require_replica_set(store.client)  # w: majority needs copies
                 await prepare_collections(store.db)
             if not matching.ready:
-                loading = asyncio.create_task(_load_engine(matching, store))
+                loading = asyncio.create_task(_load_engine(matching, store, started_up))
             if settings.housekeeping_interval_s > 0:
                 chores = asyncio.create_task(
                     run_forever(store.db, settings, matching, token_verifier.erased)

@@ -27,6 +27,7 @@ from .auth.verifier import SignInAccounts, build_sign_in_accounts
 from .errors import outage_reason
 from .jobs import repository as jobs
 from .meetings import housekeeping as meetings
+from .offers.catalogue import sync_offers
 from .privacy import accounts
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ async def run_once(
         "sign_in_accounts_deleted": sign_ins_deleted,
         "postings_expired": len(expired),
         "postings_synced": synced,
+        "offers_synced": await sync_offers(db, engine),  # the deck catalogue
         "requests_expired": await meetings.expire_requests(db, settings, now),
         "reminders_sent": await meetings.send_reminders(db, now),
     }

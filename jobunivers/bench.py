@@ -167,6 +167,66 @@ def bench_titles(as_json: bool = typer.Option(False, "--json", help="Print JSON"
     _emit(evaluate(load_taxonomy(settings.taxonomy_dir).occupations, embedder), as_json)
 
 
+@bench.command("typeahead")
+def bench_typeahead(
+    rounds: int = typer.Option(3, help="Passes over the keystroke queries"),
+    first: int = typer.Option(8, help="Results per query (the app asks for 8)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """The typeahead in-process, old and new path in the same run: the hybrid search embedding
+    every keystroke (old) against the lexical index, cold (no cached answer) and warm. Queries
+    are the load bench's titles typed a letter at a time (3 letters on)."""
+    import time
+
+    from core.settings import get_settings
+    from matching.bench import percentiles
+    from matching.embeddings import Embedder
+    from matching.titles import TitleNormalizer, taxonomy_entries
+    from seed.taxonomy import load_taxonomy
+
+    from .load import SEARCHES
+
+    settings = get_settings()
+    embedder = Embedder(
+        settings.model_name_or_path,
+        max_tokens=settings.embedding_max_tokens,
+        batch_size=settings.embedding_batch_size,
+        workers=1,
+        cache_dir=settings.data_dir / "embeddings",
+    )
+    occupations = load_taxonomy(settings.taxonomy_dir).occupations
+    titles = TitleNormalizer(taxonomy_entries(occupations), embedder)
+    queries = [s[:n] for s in SEARCHES for n in range(3, len(s) + 1)]
+    samples: dict[str, list[float]] = {"old": [], "new_cold": [], "new_warm": []}
+    fallbacks = 0
+    for _ in range(rounds):
+        for q in queries:  # interleaved, so a loaded machine weighs on every path alike
+            titles.clear_caches()
+            t = time.perf_counter()
+            titles.search(q, first, cached=False)
+            samples["old"].append((time.perf_counter() - t) * 1000)
+            before = titles.fallbacks
+            t = time.perf_counter()
+            titles.typeahead(q, first)
+            samples["new_cold"].append((time.perf_counter() - t) * 1000)
+            fallbacks += titles.fallbacks - before
+            t = time.perf_counter()
+            titles.typeahead(q, first)
+            samples["new_warm"].append((time.perf_counter() - t) * 1000)
+    labels = {o["_id"]: o["labelDa"] for o in occupations}
+    result: dict = {
+        "queries": len(queries) * rounds,
+        "labels": len(titles.labels),
+        "fallbacks_to_embedding": fallbacks,
+        **{path: percentiles(values) for path, values in samples.items()},
+        "examples": {
+            q: [labels[m.occupation_id] for m in titles.typeahead(q, first)]
+            for q in ("lagermedarbjder", "pædagogmedhjælper", "pædagogmed", "chaufør", "lager")
+        },
+    }
+    _emit(result, as_json)
+
+
 @bench.command("mydata")
 def bench_mydata(
     citizens: int = typer.Option(1000, help="Generated citizens in the scratch database"),
@@ -223,40 +283,78 @@ def bench_mydata(
 @bench.command("deck")
 def bench_deck(
     offers: int = typer.Option(20_000, help="Open coffee-meeting offers across Denmark"),
-    citizens: int = typer.Option(100, help="Citizens whose deck candidates are read"),
+    citizens: int = typer.Option(100, help="Citizens whose decks are built"),
+    first: int = typer.Option(10, help="Cards per deck"),
+    baseline: bool = typer.Option(True, help="Also time the old path (scan) in the same run"),
+    profile: Path | None = typer.Option(None, help="Write a cProfile of the catalogue decks"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
-    """The swipe deck's candidate read on a scratch embedded database: every open offer, then
-    the radius (the old way), against only the deck areas within the citizen's radius; both
-    must find the same offers."""
+    """The swipe deck in-process on a scratch embedded database, old and new in the same run:
+    ``scan`` reads and ranks every open offer of the citizen's areas (the old path),
+    ``catalogue`` takes the first cut from the in-memory offer catalogue by area and target
+    occupation and reads only the returned offers. Vectors are deterministic random ones and
+    the profile is the citizen's wishes (no model is loaded: this times the deck, not the
+    embedder). Reports how many on-field cards the two decks share."""
+    import cProfile
     import time
     from datetime import UTC, datetime
 
+    import numpy as np
+
+    from api.auth.actor import Actor, Role
     from api.indexes import prepare_collections
-    from api.meetings import repository
+    from api.meetings import deck
+    from api.offers.catalogue import catalogue_for
+    from api.taxonomy.repository import occupations_for_matching
     from core.settings import get_settings
     from matching.bench import percentiles
-    from matching.geo import haversine_km
-    from matching.offers import deck_areas
+    from matching.records import CitizenProfile
     from seed.generator import SeedSpec
     from seed.run import seed_database
     from seed.taxonomy import load_taxonomy
     from store.client import Store
 
     settings = get_settings()
-
-    def in_reach(found: list[dict], lat: float, lon: float, radius: float) -> set[str]:
-        return {
-            o["_id"]
-            for o in found
-            if o["expiresAt"] > now
-            and (
-                o.get("mode") == "VIDEO"
-                or haversine_km(lat, lon, *reversed(o["location"]["coordinates"])) <= radius
-            )
-        }
-
     now = datetime.now(UTC)
+    taxonomy = load_taxonomy(settings.taxonomy_dir)
+
+    def unit(seed: str) -> np.ndarray:
+        rng = np.random.default_rng(abs(hash(seed)) % 2**32)
+        v = rng.standard_normal(384).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    class BenchEngine:  # the parts of MatchingEngine the deck uses, without a model
+        ready = True
+
+        def __init__(self) -> None:
+            self.occupation_isco: dict[str, str] = {}
+            self.vectors: dict[str, np.ndarray] = {}
+
+        async def citizen_profile(self, db, citizen, cv, feedback=None, locale="da"):
+            lon, lat = citizen["location"]["coordinates"]
+            prefs = citizen.get("preferences", {})
+            wanted = {o: self.occupation_isco.get(o, "") for o in prefs.get("occupationIds", [])}
+            return CitizenProfile(
+                id=citizen["_id"], lat=lat, lon=lon, radius_km=prefs.get("radiusKm", 30),
+                vector=unit(citizen["_id"]), wanted=wanted, feedback=feedback or {},
+                locale=locale,
+            )  # fmt: skip
+
+        def _vector(self, oid: str) -> np.ndarray:
+            if oid not in self.vectors:
+                self.vectors[oid] = unit(oid)
+            return self.vectors[oid]
+
+        async def warm_offer_vectors(self, docs):
+            return {d["_id"]: self._vector(d["_id"]) for d in docs}
+
+        def known_offer_vectors(self, docs):
+            return {d["_id"]: self._vector(d["_id"]) for d in docs}
+
+        cached_offer_vectors = known_offer_vectors
+
+        def wait_for_offer_filler(self, timeout: float = 60.0) -> bool:
+            return True
 
     async def run(uri: str) -> dict:
         store = Store(uri, "bench_deck")
@@ -265,31 +363,49 @@ def bench_deck(
             companies=300, postings=10, offers=offers, citizens=citizens, as_of=now.date()
         )
         console.print(f"seeding {offers:,} offers ...")
-        await seed_database(store.db, load_taxonomy(settings.taxonomy_dir), spec)
-        people = await store.db.citizens.find({}, {"location": 1, "preferences": 1}).to_list()
-        times: dict[str, list[float]] = {"all_open_offers": [], "deck_areas": []}
-        read: dict[str, list[int]] = {"all_open_offers": [], "deck_areas": []}
+        started = time.perf_counter()
+        await seed_database(store.db, taxonomy, spec)
+        seed_s = time.perf_counter() - started
+        engine = BenchEngine()
+        docs = await occupations_for_matching(store.db)
+        engine.occupation_isco = {d["_id"]: d.get("iscoCode", "") for d in docs}
+        people = await store.db.citizens.find({}, {"_id": 1}).to_list()
+        started = time.perf_counter()
+        await catalogue_for(store.db).ensure_loaded(store.db, engine)
+        load_s = time.perf_counter() - started
+        paths = ("scan", "catalogue") if baseline else ("catalogue",)
+        times: dict[str, list[float]] = {name: [] for name in paths}
+        shared, total = 0, 0
+        profiler = cProfile.Profile() if profile else None
         for person in people:
-            lon, lat = person["location"]["coordinates"]
-            radius = float(person.get("preferences", {}).get("radiusKm", 30))
-            found = {}
-            for name, areas in (
-                ("all_open_offers", None),
-                ("deck_areas", deck_areas(lat, lon, radius)),
-            ):
+            actor = Actor(person["_id"], Role.CITIZEN)
+            cards = {}
+            for name in paths:
+                if profiler and name == "catalogue":
+                    profiler.enable()
                 started = time.perf_counter()
-                docs = await repository.open_offers(store.db, now, areas)
-                found[name] = in_reach(docs, lat, lon, radius)
+                got = await deck.swipe_deck(
+                    store.db, engine, actor, first, "da", scan=name == "scan"  # type: ignore[arg-type]
+                )
                 times[name].append((time.perf_counter() - started) * 1000)
-                read[name].append(len(docs))
-            assert found["all_open_offers"] == found["deck_areas"], "the areas lost an offer"
+                if profiler and name == "catalogue":
+                    profiler.disable()
+                cards[name] = [c.offer_id for _, c in got if c.on_field]
+            if baseline:
+                total += len(cards["scan"])
+                shared += len(set(cards["scan"]) & set(cards["catalogue"]))
+        if profiler and profile:
+            profiler.dump_stats(str(profile))
         await store.close()
-        out: dict = {"offers": offers, "citizens": len(people)}
+        out: dict = {
+            "offers": offers,
+            "citizens": len(people),
+            "catalogue_load_s": round(load_s, 2),
+            "seed_s": round(seed_s, 1),
+            "on_field_cards_shared": f"{shared}/{total}" if baseline else "not compared",
+        }
         for name, samples in times.items():
-            out[name] = {
-                **percentiles(samples),
-                "mean_offers_read": round(statistics.mean(read[name])),
-            }
+            out[name] = percentiles(samples)
         return out
 
     _emit_from_scratch_database(run, as_json)
@@ -382,11 +498,12 @@ def _bench_agent_matching(n_agents: int, n_postings: int) -> dict:
 @bench.command("outbox")
 def bench_outbox(
     messages: int = typer.Option(2000, "--messages", help="Messages (one device each)"),
-    baseline: str | None = typer.Option(
-        None,
+    baseline: list[str] = typer.Option(
+        [],
         "--baseline",
-        help="Also drain with the notifications package of this git revision (e.g. HEAD), in "
-        "the same run: before and after side by side",
+        help="Also drain with the notifications package of this git revision (e.g. HEAD), or "
+        "of a directory holding a notifications/ copy, in the same run: before and after side "
+        "by side (repeatable)",
     ),
     rounds: int = typer.Option(1, "--rounds", help="Alternate raw and drains this many times"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
@@ -402,10 +519,11 @@ def bench_outbox(
 
 
 def _bench_outbox(
-    n: int, *, baseline: str | None = None, rounds: int = 1, slice_size: int = 50
+    n: int, *, baseline: str | list[str] | None = None, rounds: int = 1, slice_size: int = 50
 ) -> dict:
-    """See ``bench outbox``. ``baseline``: a git revision whose ``notifications`` package also
-    drains a copy of the same queue (exported to a temp dir put first on the child's path)."""
+    """See ``bench outbox``. ``baseline``: git revisions (or directories holding a
+    ``notifications`` copy) whose ``notifications`` package also drains a copy of the same
+    queue (a revision is exported to a temp dir; either is put first on the child's path)."""
     import os
     import subprocess
     import sys
@@ -427,12 +545,17 @@ def _bench_outbox(
     with scratch_database() as uri, tempfile.TemporaryDirectory() as tmp:
         fake = FakeFcmProcess().start()
         try:
-            drains = {"current": None}
-            if baseline:
-                archive = subprocess.run(["git", "archive", baseline, "notifications"],
+            drains: dict[str, str | None] = {"current": None}
+            for i, rev in enumerate([baseline] if isinstance(baseline, str) else baseline or []):
+                if (Path(rev) / "notifications").is_dir():
+                    drains[f"baseline {rev}"] = str(Path(rev).resolve())
+                    continue
+                archive = subprocess.run(["git", "archive", rev, "notifications"],
                                          cwd=repo, capture_output=True, check=True).stdout  # fmt: skip
-                subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-                drains[f"baseline {baseline}"] = tmp
+                os.makedirs(os.path.join(tmp, str(i)))
+                subprocess.run(["tar", "-x", "-C", os.path.join(tmp, str(i))], input=archive,
+                               check=True)  # fmt: skip
+                drains[f"baseline {rev}"] = os.path.join(tmp, str(i))
             runs: dict[str, list[dict]] = {"raw": [], **{name: [] for name in drains}}
             for r in range(rounds):
                 for i in range(len(drains)):

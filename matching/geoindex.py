@@ -37,6 +37,9 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
+distance_km = _km  # great-circle km in plain floats (the numpy one costs more for one pair)
+
+
 def cell_within(cell: Cell, lat: float, lon: float, radius_km: float) -> bool:
     """Whether any point of the cell lies within ``radius_km`` of (lat, lon)."""
     lat0, lon0 = cell[0] * CELL_LAT, cell[1] * CELL_LON

@@ -35,8 +35,8 @@ from datetime import datetime
 
 import numpy as np
 
-from .geo import EARTH_RADIUS_KM, haversine_km, haversine_km_many
-from .geoindex import CELL_LAT, CELL_LON, cell_of, cell_within
+from .geo import EARTH_RADIUS_KM, haversine_km_many
+from .geoindex import CELL_LAT, CELL_LON, cell_of, cell_within, distance_km
 from .records import WEIGHTS, CitizenProfile, Weights
 
 # Deck areas: an in-person offer lies in one geographic cell (the postings' cells, about
@@ -137,7 +137,10 @@ def rank_offers(
     occupation_isco: Mapping[str, str],
     vectors: Mapping[str, np.ndarray] | None = None,
     weights: DeckWeights = DECK_WEIGHTS,
+    reach: int | None = None,
 ) -> list[OfferCard]:
+    """``reach``: how many offers are in reach when ``offers`` is a cut of them (the deck's
+    catalogue), so the daily order's sharpness is that of the whole deck."""
     cards = []
     for o in offers:
         targets = {t: occupation_isco.get(t, "") for t in o["targetOccupationIds"]}
@@ -157,7 +160,7 @@ def rank_offers(
         km = None
         if o.get("mode") != "VIDEO" and o.get("location"):
             lon, lat = o["location"]["coordinates"]
-            km = haversine_km(profile.lat, profile.lon, lat, lon)
+            km = distance_km(profile.lat, profile.lon, lat, lon)
         near = 1.0 if km is None else math.exp(-km / weights.distance_scale_km)
         age = max(0.0, (now - o["createdAt"]).total_seconds() / 86400)
         fresh = math.exp(-age / weights.freshness_days)
@@ -191,7 +194,8 @@ def rank_offers(
         )
     # Weighted random order: sorting by log(u) / w descending is sorting by u^(1/w); every
     # card on the field before the others.
-    sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, len(cards)))
+    in_reach = max(len(cards), reach or 0)
+    sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, in_reach))
     cards.sort(
         key=lambda card: (
             card.on_field,
@@ -200,6 +204,75 @@ def rank_offers(
         reverse=True,
     )
     return cards
+
+
+def preselect_offers(
+    profile: CitizenProfile,
+    offers: Sequence[Mapping],
+    now: datetime,
+    day: str,
+    occupation_isco: Mapping[str, str],
+    vectors: Mapping[str, np.ndarray] | None = None,
+    weights: DeckWeights = DECK_WEIGHTS,
+    reach: int | None = None,
+    k: int = 60,
+) -> list[Mapping]:
+    """The ``k`` offers that lead ``rank_offers``'s order, found with the same fit and daily
+    key computed over arrays (no cards, no reasons): ranking only these gives the same first
+    cards as ranking them all, for a fraction of the cost. The arrays' float rounding may
+    differ from ``rank_offers``'s in the last bits, so callers ask for a margin beyond the
+    cards they need (``rank_offers`` then orders the ``k`` exactly)."""
+    n = len(offers)
+    if n <= k:
+        return list(offers)
+    history = profile.history if profile.profiling else ()
+    own_ids = {i.occupation_id for i in history if i.occupation_id} | set(profile.wanted)
+    own_units = {i.isco for i in history if i.isco} | {u for u in profile.wanted.values() if u}
+    own_minor = {u[:3] for u in own_units}
+    feedback = profile.feedback if profile.profiling else {}
+    relation = np.zeros(n)
+    liked = np.zeros(n)
+    lats = np.full(n, np.nan)
+    lons = np.full(n, np.nan)
+    age = np.empty(n)
+    draws = np.empty(n)
+    for i, o in enumerate(offers):
+        ids = o["targetOccupationIds"]
+        units = {u for t in ids if (u := occupation_isco.get(t, ""))}
+        if own_ids.intersection(ids):
+            relation[i] = 1.0
+        elif units & own_units:
+            relation[i] = 0.6
+        elif own_minor and any(u[:3] in own_minor for u in units):
+            relation[i] = 0.3
+        if feedback and units:
+            liked[i] = sum(feedback.get(u, 0.0) for u in units) / len(units)
+        if o.get("mode") != "VIDEO" and o.get("location"):
+            lons[i], lats[i] = o["location"]["coordinates"]
+        age[i] = (now - o["createdAt"]).total_seconds() / 86400
+        draws[i] = daily_draw(profile.id, day, o["_id"])
+    km = haversine_km_many(profile.lat, profile.lon, np.nan_to_num(lats), np.nan_to_num(lons))
+    near = np.where(np.isnan(lats), 1.0, np.exp(-km / weights.distance_scale_km))
+    fresh = np.exp(-np.maximum(age, 0.0) / weights.freshness_days)
+    sim = np.zeros(n)
+    if profile.profiling and profile.vector is not None and vectors:
+        zero = np.zeros(len(profile.vector), dtype=np.float32)
+        matrix = np.stack([vectors.get(o["_id"], zero) for o in offers])
+        sim = np.maximum(matrix @ profile.vector, 0.0).astype(np.float64)
+    fit = np.maximum(
+        0.0,
+        weights.occupation * relation
+        + weights.semantic * sim
+        + weights.distance * near
+        + weights.freshness * fresh
+        + weights.feedback * liked,
+    )
+    in_reach = max(n, reach or 0)
+    sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, in_reach))
+    key = np.log(draws) / np.exp(sharpness * np.round(fit, 4))
+    # On the field first (rank_offers' order), then by key: top k of that order.
+    order = np.lexsort((-key, relation < FIELD_RELATION))[:k]
+    return [offers[i] for i in order]
 
 
 def _reason(

@@ -27,7 +27,10 @@ INDEXES: list[IndexSpec] = [
         c.OFFERS, (("status", 1), ("deckArea", 1), ("expiresAt", 1)), "offers_status_area_expiry"
     ),
     IndexSpec(c.OFFERS, (("companyCvr", 1), ("createdAt", -1)), "offers_company_created"),
+    # The deck catalogues' sync (api/offers/catalogue.py) reads the offers changed since.
+    IndexSpec(c.OFFERS, (("updatedAt", 1),), "offers_updated"),
 ]
+CHANGED_PAGE = 5000
 
 
 class SlotDoc(TypedDict):
@@ -106,6 +109,12 @@ async def open_offers(
         query = {"status": OfferStatus.OPEN, "deckArea": area, "expiresAt": {"$gt": now}}
         found += await db[c.OFFERS].find(query).to_list()
     return found
+
+
+async def offers_changed_since(db: AsyncDatabase, since: datetime) -> list[OfferDoc]:
+    """The oldest CHANGED_PAGE offers changed after ``since``, oldest first."""
+    cursor = db[c.OFFERS].find({"updatedAt": {"$gt": since}}).sort("updatedAt", 1)
+    return await cursor.to_list(CHANGED_PAGE)
 
 
 async def fill_missing_deck_areas(db: AsyncDatabase) -> int:

@@ -26,7 +26,7 @@ from core.errors import Conflict, NotFound
 from matching.engine import MatchingEngine
 from matching.offers import deck_area
 
-from . import repository
+from . import catalogue, repository
 from .repository import OfferDoc, SlotDoc
 from .rules import STATUS_FROM, MeetingMode, OfferStatus, offer_not_found
 
@@ -139,15 +139,17 @@ def _expiry(slots: list[SlotDoc], wanted: datetime | None) -> datetime:
     return min(wanted.astimezone(UTC), last) if wanted else last
 
 
-async def _embed(engine: MatchingEngine | None, offer: OfferDoc) -> None:
-    """Embed the written offer for the deck. The write stands if this fails: the deck then
-    embeds it in the background instead."""
-    if engine is None:
-        return
-    try:
-        await engine.remember_offer(offer)
-    except Exception:
-        log.exception("embedding a written offer failed", extra={"offer": offer["_id"]})
+async def _embed(db, engine: MatchingEngine | None, offer: OfferDoc) -> None:
+    """Embed the written offer for the deck, and put it in this process's deck catalogue
+    (other processes read it in their housekeeping sync). The write stands if embedding
+    fails: the catalogue's sync pass embeds it later."""
+    vector = None
+    if engine is not None:
+        try:
+            vector = await engine.remember_offer(offer)
+        except Exception:
+            log.exception("embedding a written offer failed", extra={"offer": offer["_id"]})
+    catalogue.offer_written(db, offer, vector)
 
 
 async def create_offer(
@@ -169,7 +171,7 @@ async def create_offer(
         "updatedAt": now,
     }
     await repository.insert_offer(db, doc)
-    await _embed(engine, doc)
+    await _embed(db, engine, doc)
     return doc
 
 
@@ -209,7 +211,7 @@ async def update_offer(
     )
     if updated is None:
         raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
-    await _embed(engine, updated)
+    await _embed(db, engine, updated)
     return updated
 
 
@@ -231,6 +233,7 @@ async def add_slots(db, actor: Actor, offer_id: str, slots: list[dict]) -> Offer
     )  # fmt: skip
     if updated is None:
         raise Conflict("Kaffemødet er lukket.", "The coffee meeting is closed.")
+    catalogue.offer_written(db, updated)
     return updated
 
 
@@ -249,6 +252,7 @@ async def remove_slot(db, actor: Actor, offer_id: str, slot_id: str) -> OfferDoc
             "Tidspunktet har bookinger eller findes ikke.",
             "The slot has bookings or does not exist.",
         )
+    catalogue.offer_written(db, updated)
     return updated
 
 
@@ -266,6 +270,7 @@ async def set_status(db, actor: Actor, offer_id: str, status: OfferStatus) -> Of
             f"Et kaffemøde med status {offer['status']} kan ikke ændres til {status}.",
             f"A coffee meeting with status {offer['status']} cannot change to {status}.",
         )
+    catalogue.offer_written(db, updated)
     if status == OfferStatus.CLOSED:
         await close_unanswered_for_offer(db, offer_id, CloseReason.OFFER_CLOSED)
     return updated

@@ -14,7 +14,7 @@ from api.offers import service as offers
 from seed.demo import DEMO_CITIZEN_ID, DEMO_COMPANY_CVR, DEMO_EMPLOYER_ID, WAREHOUSE_WORKER
 from store import collections as c
 from store.client import Store
-from tests.api.meetings.helpers import CITIZEN, DECK, db_uri
+from tests.api.meetings.helpers import CITIZEN, DECK, db_uri, run_housekeeping
 from tests.conftest import gql
 
 EMPLOYER = Actor(DEMO_EMPLOYER_ID, Role.EMPLOYER, DEMO_COMPANY_CVR)
@@ -68,17 +68,18 @@ async def test_offers_are_embedded_when_written_and_the_deck_never_embeds(client
             db, EMPLOYER, _offer_input("Kaffemøde: Pakkeri"), engine
         )
         assert created["_id"] in engine.known_offer_vectors([created])
-        # Written by another instance (straight into the collection): this process does not
-        # know it yet.
+        # Written by another instance (straight into the collection): this process learns
+        # it in the housekeeping sync of its deck catalogue, which embeds it there.
         other = created | {"_id": "fra-en-anden-instans", "title": "Kaffemøde: Nathold"}
         await db[c.OFFERS].insert_one(other)
+        await run_housekeeping(world_db, app, app.state.settings)
 
         before = _request_path_embeddings(engine)
         ids = await _deck_ids(client)
         assert {created["_id"], other["_id"]} <= set(ids)
         assert _request_path_embeddings(engine) == before  # the deck embedded nothing
         assert engine.wait_for_offer_filler()
-        assert other["_id"] in engine.known_offer_vectors([other])  # the filler did
+        assert other["_id"] in engine.known_offer_vectors([other])  # the sync did
 
         # A changed text is embedded again when written, and the old vector is not used.
         old = engine.known_offer_vectors([created])[created["_id"]]

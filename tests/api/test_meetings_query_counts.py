@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.auth.actor import Role
+from api.offers.catalogue import offer_written
 from jobunivers.contract import OPERATIONS_DIR
 from seed.demo import DEMO_CANDIDATE_IDS, DEMO_CITIZEN_ID, DEMO_COMPANY_CVR, DEMO_OFFER_IDS
 from tests.conftest import gql, token_for
@@ -167,9 +168,10 @@ async def test_the_deck_costs_the_same_for_1_and_20_cards(client, world_db, comm
 
     def add(numbers):
         for i in numbers:
-            world_db.offers.insert_one(template | {"_id": f"tælle-tilbud-{i}",
-                                                   "companyCvr": f"9{i:07d}",
-                                                   "title": f"Kaffemøde {i}"})  # fmt: skip
+            doc = template | {"_id": f"tælle-tilbud-{i}", "companyCvr": f"9{i:07d}",
+                              "title": f"Kaffemøde {i}"}  # fmt: skip
+            world_db.offers.insert_one(doc)
+            offer_written(world_db, doc)  # as the offers service does: the deck's catalogue
 
     await measure_at_1_and_20(
         client, command_counter, "SwipeDeck", token_for(DEMO_CITIZEN_ID), {"first": 20}, add,

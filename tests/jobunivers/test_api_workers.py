@@ -2,9 +2,10 @@
 
 Two `jobunivers serve` processes on two ports share one scratch database and one data
 directory, with housekeeping every second: what is written through one process reaches the
-other (a new posting is suggested by it, a closed one no longer; a new offer is in its deck;
-an erased account is refused by it too). Then `serve --workers 2`: one port, two processes,
-each answering on its own (the other stopped with SIGSTOP meanwhile), both gone after SIGTERM.
+other (a new posting is suggested by it, a closed one no longer; a new offer is in its deck,
+a paused one leaves it and is back once resumed; an erased account is refused by it too).
+Then `serve --workers 2`: one port, two processes, each answering on its own (the other
+stopped with SIGSTOP meanwhile), both gone after SIGTERM.
 """
 
 from __future__ import annotations
@@ -169,7 +170,27 @@ async def test_what_one_process_writes_reaches_the_other(two_processes: Stack):
             deck = (await second.run("SwipeDeck", citizen.token, {"first": 50})).ok()
             return offer_id in {c["offer"]["id"] for c in deck["swipeDeck"]}
 
+        async def deck_of(api: Api) -> set[str]:
+            deck = (await api.run("SwipeDeck", citizen.token, {"first": 50})).ok()
+            return {c["offer"]["id"] for c in deck["swipeDeck"]}
+
+        assert offer_id in await deck_of(first), "the writing process's catalogue has it at once"
         await _until(in_second_deck, "the new offer is in the deck the other process serves")
+
+        # Paused through the first process: gone from the other's deck (its deck checks the
+        # offers it returns, and its catalogue syncs); resumed: back in the other's deck,
+        # which only its catalogue's sync can bring (the check dropped it there).
+        paused = (await first.run("PauseOffer", employer.token, {"id": offer_id})).ok()
+        assert paused["pauseOffer"]["status"] == "PAUSED"
+        assert offer_id not in await deck_of(first)
+
+        async def gone_from_second() -> bool:
+            return offer_id not in await deck_of(second)
+
+        await _until(gone_from_second, "the paused offer leaves the other process's deck")
+        resumed = (await first.run("ResumeOffer", employer.token, {"id": offer_id})).ok()
+        assert resumed["resumeOffer"]["status"] == "OPEN"
+        await _until(in_second_deck, "the resumed offer is back in the other process's deck")
 
         assert (await second.run("Viewer", citizen.token)).ok()["viewer"]["id"] == citizen.id
         (await first.run("DeleteMyAccount", citizen.token)).ok()

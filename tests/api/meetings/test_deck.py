@@ -6,6 +6,7 @@ import itertools
 import math
 
 from api.indexes import prepare_collections
+from api.offers.catalogue import forget_catalogue
 from matching.geo import haversine_km
 from matching.offers import deck_area
 from seed.demo import DEMO_CITIZEN_ID, DEMO_OFFER_IDS
@@ -75,6 +76,7 @@ async def test_deck_reads_nearby_areas_only_and_loses_nothing_within_the_radius(
     assert world_db.offers.find_one({"_id": "geo-9"})["deckArea"] == deck_area(
         "IN_PERSON", world_db.offers.find_one({"_id": "geo-9"})["location"]
     )
+    forget_catalogue(world_db)  # a restart: the offers written straight into the collection
     deck = (await gql(client, DECK, token=CITIZEN, variables={"first": 50}))["data"]["swipeDeck"]
     shown = {c["offer"]["id"] for c in deck} & set(placed)
     assert shown == {oid for oid, km in placed.items() if km <= radius}
