@@ -385,7 +385,12 @@ def bench_deck(
                     profiler.enable()
                 started = time.perf_counter()
                 got = await deck.swipe_deck(
-                    store.db, engine, actor, first, "da", scan=name == "scan"  # type: ignore[arg-type]
+                    store.db,
+                    engine,
+                    actor,
+                    first,
+                    "da",
+                    scan=name == "scan",  # type: ignore[arg-type]
                 )
                 times[name].append((time.perf_counter() - started) * 1000)
                 if profiler and name == "catalogue":
