@@ -1163,6 +1163,7 @@ def bench_load(
     api_workers: int | None = typer.Option(None, help="API processes (JOBUNIVERS_API_WORKERS)"),
     env: list[str] = typer.Option([], "--env", help="KEY=VALUE for the stack, repeatable"),
     warm_up_s: float = typer.Option(5.0, "--warm-up", help="Seconds between ready and load"),
+    keep_log: Path | None = typer.Option(None, help="Copy the stack's log here at the end"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Open-loop load (fixed arrival rate) on a scratch stack (`jobunivers run`: API, worker,
@@ -1174,5 +1175,6 @@ def bench_load(
         parse_operations(ops, rate, seconds), together=together, citizens=citizens,
         offers=offers, postings=postings, api_workers=api_workers,
         env=dict(e.split("=", 1) for e in env), warm_up_s=warm_up_s, log=console.print,
+        keep_log=keep_log,
     )  # fmt: skip
     _emit(result, as_json)

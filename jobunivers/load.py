@@ -23,11 +23,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -321,11 +323,12 @@ def run_on_scratch_stack(operations: list[Operation], *, together: bool = False,
                          citizens: int = 300, offers: int = 60, postings: int = 200,
                          companies: int = 20, api_workers: int | None = None,
                          env: dict[str, str] | None = None, warm_up_s: float = 5.0,
-                         log: Callable[[str], None] = print) -> dict:  # fmt: skip
+                         log: Callable[[str], None] = print,
+                         keep_log: Path | None = None) -> dict:  # fmt: skip
     """`jobunivers run` (database, demo data, API, worker, housekeeping, job agent) on a
-    temporary directory, then the load from this process."""
+    temporary directory, then the load from this process. ``keep_log``: where to copy the
+    stack's log (the API's, the worker's, the database's) before the directory goes."""
     import tempfile
-    from pathlib import Path
 
     from core.settings import Settings
 
@@ -350,6 +353,8 @@ def run_on_scratch_stack(operations: list[Operation], *, together: bool = False,
             result = asyncio.run(run_load(target, operations, together=together))
         finally:
             stack.stop()
+            if keep_log is not None and stack.log.exists():
+                shutil.copyfile(stack.log, keep_log)
     result["api_workers"] = api_workers if api_workers is not None else "default"
     if extra:
         result["env"] = extra
