@@ -14,6 +14,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure
 from pymongo.monitoring import CommandListener
 
+from core.errors import Outage, UnavailableReason
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
@@ -89,6 +91,7 @@ class Store:
 # How long a transaction is retried while it conflicts with others (many citizens taking the
 # last seat at once); within a request's deadline.
 CONFLICT_RETRY_S = 4.0
+CONFLICT_RETRY_AFTER_S = 1  # the retry hint when conflicts outlasted CONFLICT_RETRY_S
 
 
 def _conflicts(exc: BaseException) -> bool:
@@ -105,7 +108,8 @@ async def in_transaction(db: AsyncDatabase, work: Callable[[Any], Awaitable[T]])
     """Run ``work(session)`` as one transaction: all of its writes land, or none do.
 
     Conflicts with other transactions are retried (with jittered back-off, for up to
-    CONFLICT_RETRY_S); an unreachable or stalled database is not: the error goes up at once,
+    CONFLICT_RETRY_S, then UNAVAILABLE with reason TIMEOUT); an unreachable or stalled database
+    is not: the error goes up at once,
     so the request answers UNAVAILABLE within its deadline instead of retrying for the two
     minutes PyMongo's ``with_transaction`` would. The commit is journaled with the client's
     write concern."""
@@ -122,8 +126,13 @@ async def in_transaction(db: AsyncDatabase, work: Callable[[Any], Awaitable[T]])
             except BaseException as exc:
                 if session.in_transaction and not isinstance(exc, ConnectionFailure):
                     await session.abort_transaction()  # PyMongo ignores errors of the abort
-                if not _conflicts(exc) or time.monotonic() - started > CONFLICT_RETRY_S:
+                if not _conflicts(exc):
                     raise
+                if time.monotonic() - started > CONFLICT_RETRY_S:
+                    # Contention that outlasted the retries (many writers of one document
+                    # under overload): the app may try again in a moment; no bug, nothing
+                    # half-written (the transaction was aborted).
+                    raise Outage(UnavailableReason.TIMEOUT, CONFLICT_RETRY_AFTER_S) from exc
             await asyncio.sleep(random.random() * min(0.005 * 1.5**attempt, 0.25))
 
 

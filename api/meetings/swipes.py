@@ -51,12 +51,18 @@ async def swipe(
     if reason is not None and (decision == SwipeDecision.YES or reason not in tuple(SwipeReason)):
         raise BadUserInput("Ugyldig begrundelse.", "Invalid reason.")
     now = now_utc()
-    try:
-        return await _swipe(db, settings, actor, offer_id, decision, reason, now)
-    except DuplicateKeyError:
-        # The same card answered by a second request in the moment between the reads and the
-        # write: answered as that one (or as a conflict), as if it had come first.
-        return await _swipe(db, settings, actor, offer_id, decision, reason, now)
+    for _ in range(SWIPE_ATTEMPTS - 1):
+        try:
+            return await _swipe(db, settings, actor, offer_id, decision, reason, now)
+        except DuplicateKeyError:
+            # Another request wrote the same key between the reads and the write: the same
+            # card answered (answered as that one, or as a conflict, as if it had come first),
+            # or the day's quota document created by a second YES of the citizen.
+            continue
+    return await _swipe(db, settings, actor, offer_id, decision, reason, now)
+
+
+SWIPE_ATTEMPTS = 3  # a race on the answer's key, then on the quota's, each settles in one
 
 
 async def _swipe(
