@@ -372,16 +372,7 @@ class MatchingEngine:
         """The vectors of those offers whose current text is in memory or in the disk cache;
         never embeds, hands nothing to the filler (start-up: the deck's catalogue embeds the
         rest in bounded background passes)."""
-        keys = self._offer_keys(offers)
-        found: dict[str, np.ndarray] = {}
-        missing = []
-        with self._offer_lock:
-            for oid, chash, text in keys:
-                known = self._offer_vectors.get(oid)
-                if known is not None and known[0] == chash:
-                    found[oid] = known[1]
-                else:
-                    missing.append((oid, chash, text))
+        found, missing = self._split_known(self._offer_keys(offers))
         cache = self.embedder.cache
         if missing and cache is not None:
             rows = cache.get_many([chash for _, chash, _ in missing])
@@ -389,6 +380,22 @@ class MatchingEngine:
             self._store_offer_vectors([k for k, _ in hits], [v for _, v in hits])
             found |= {k[0]: np.array(v, dtype=np.float32) for k, v in hits}
         return found
+
+    def _split_known(
+        self, keys: list[tuple[str, str, str]]
+    ) -> tuple[dict[str, np.ndarray], list[tuple[str, str, str]]]:
+        """The vectors held for the offers' current texts, and the (id, hash, text) of the
+        others."""
+        found: dict[str, np.ndarray] = {}
+        missing: list[tuple[str, str, str]] = []
+        with self._offer_lock:
+            for oid, chash, text in keys:
+                known = self._offer_vectors.get(oid)
+                if known is not None and known[0] == chash:
+                    found[oid] = known[1]
+                else:
+                    missing.append((oid, chash, text))
+        return found, missing
 
     def _fill_in_background(self, keys: list[tuple[str, str, str]]) -> None:
         if self._offer_filler is None:
@@ -424,16 +431,7 @@ class MatchingEngine:
     async def warm_offer_vectors(self, offers: Sequence[Mapping]) -> dict[str, np.ndarray]:
         """Vectors of ``offers``: known ones looked up, the others embedded (through the
         content-hash disk cache; offer texts are public) and remembered."""
-        keys = self._offer_keys(offers)
-        out: dict[str, np.ndarray] = {}
-        todo = []
-        with self._offer_lock:
-            for oid, chash, text in keys:
-                known = self._offer_vectors.get(oid)
-                if known is not None and known[0] == chash:
-                    out[oid] = known[1]
-                else:
-                    todo.append((oid, chash, text))
+        out, todo = self._split_known(self._offer_keys(offers))
         if todo:
             vectors = await asyncio.to_thread(self.embedder.encode, [t for _, _, t in todo])
             self._store_offer_vectors(todo, vectors)
