@@ -60,11 +60,16 @@ class TestRecommendedJobs:
             settings, engine=matching_world["engine"], command_listeners=[command_counter]
         )
 
-    async def test_cost_does_not_grow_with_the_page(self, client, command_counter):
+    async def test_cost_does_not_grow_with_the_page(self, client, command_counter, matching_world):
         # Everything a suggestion shows comes from the engine's posting records; a posting
         # field read through posting_by_id (or a per-edge read in recommended_jobs) would grow.
+        # Both requests start cold: the process's ranked lists and profile vectors are kept
+        # for a while (a second request would skip the stored vector's read).
         name, me = "RecommendedJobs", DEMO_CITIZEN_ID
+        engine = matching_world["engine"]
+        engine.forget_citizen(me)
         one = await commands_for(client, command_counter, name, me, {"first": 1}, 1)
+        engine.forget_citizen(me)
         twenty = await commands_for(client, command_counter, name, me, {"first": 20}, 20)
         assert one == twenty, f"{name}: {one} commands for 1 suggestion, {twenty} for 20"
 
