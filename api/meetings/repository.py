@@ -161,11 +161,6 @@ async def swiped_offer_ids(db, citizen_id: str) -> set[str]:
     return {d["offerId"] async for d in cursor}
 
 
-async def yes_today(db, citizen_id: str, day: str, session) -> int:
-    doc = await db[c.SWIPE_QUOTA].find_one({"_id": f"{citizen_id}:{day}"}, session=session)
-    return int(doc["yes"]) if doc else 0
-
-
 async def take_yes(db, citizen_id: str, day: str, limit: int, session) -> bool:
     """Count one more YES on the citizen's day; False (nothing to keep: the caller's
     transaction is aborted) when that goes over ``limit``. One round trip where a read and an
