@@ -129,6 +129,25 @@ def daily_draw(citizen_id: str, day: str, offer_id: str) -> float:
     return (int.from_bytes(digest, "big") + 0.5) / 2**64
 
 
+def _weighted(weights: DeckWeights, relation, sim, near, fresh, liked):
+    """A card's fit before the floor at 0: the same sum for one offer (floats, ``rank_offers``)
+    and for many (arrays, ``preselect_offers``)."""
+    return (
+        weights.occupation * relation
+        + weights.semantic * sim
+        + weights.distance * near
+        + weights.freshness * fresh
+        + weights.feedback * liked
+    )
+
+
+def _sharpness(weights: DeckWeights, ranked: int, reach: int | None) -> float:
+    """How strongly the daily order follows fit: sharper with more offers in reach (``reach``
+    when the ranked offers are a cut of them)."""
+    in_reach = max(ranked, reach or 0)
+    return weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, in_reach))
+
+
 def rank_offers(
     profile: CitizenProfile,
     offers: Sequence[Mapping],
@@ -168,14 +187,7 @@ def rank_offers(
         liked = 0.0
         if units and profile.profiling:
             liked = sum(profile.feedback.get(u, 0.0) for u in units) / len(units)
-        fit = max(
-            0.0,
-            weights.occupation * relation
-            + weights.semantic * sim
-            + weights.distance * near
-            + weights.freshness * fresh
-            + weights.feedback * liked,
-        )
+        fit = max(0.0, float(_weighted(weights, relation, sim, near, fresh, liked)))
         cards.append(
             OfferCard(
                 offer_id=o["_id"],
@@ -194,8 +206,7 @@ def rank_offers(
         )
     # Weighted random order: sorting by log(u) / w descending is sorting by u^(1/w); every
     # card on the field before the others.
-    in_reach = max(len(cards), reach or 0)
-    sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, in_reach))
+    sharpness = _sharpness(weights, len(cards), reach)
     cards.sort(
         key=lambda card: (
             card.on_field,
@@ -259,16 +270,8 @@ def preselect_offers(
         zero = np.zeros(len(profile.vector), dtype=np.float32)
         matrix = np.stack([vectors.get(o["_id"], zero) for o in offers])
         sim = np.maximum(matrix @ profile.vector, 0.0).astype(np.float64)
-    fit = np.maximum(
-        0.0,
-        weights.occupation * relation
-        + weights.semantic * sim
-        + weights.distance * near
-        + weights.freshness * fresh
-        + weights.feedback * liked,
-    )
-    in_reach = max(n, reach or 0)
-    sharpness = weights.sharpness + weights.sharpness_per_log_offers * math.log(max(1, in_reach))
+    fit = np.maximum(0.0, _weighted(weights, relation, sim, near, fresh, liked))
+    sharpness = _sharpness(weights, n, reach)
     key = np.log(draws) / np.exp(sharpness * np.round(fit, 4))
     # On the field first (rank_offers' order), then by key: top k of that order.
     order = np.lexsort((-key, relation < FIELD_RELATION))[:k]
